@@ -1,0 +1,142 @@
+# postlet: a mail submission agent for routers and NAS boxes.
+#
+# make                build build/postlet (static, against musl by default)
+# make run            build, then run postlet in the foreground on an example
+#                     configuration (127.0.0.1, high ports, test certificate)
+# make check          unit, sanitizer and integration tests
+# make install        install binary, example config and man page
+#
+# Honoured: CC CFLAGS CPPFLAGS LDFLAGS AR STRIP DESTDIR PREFIX SBINDIR V=1
+#           LWIP_DIR= BEARSSL_DIR= (use these sources, fetch nothing)
+#           TAP=0 (leave out the lwIP-on-TAP backend)
+#           WERROR=1 (warnings in postlet's own files are errors)
+
+VERSION = 0.1.0
+
+include mk/deps.mk
+
+ifeq ($(origin CC),default)
+CC = musl-gcc
+endif
+ifeq ($(origin AR),default)
+AR = ar
+endif
+STRIP ?= strip
+CFLAGS ?= -Os -g
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+TAP ?= 1
+STATIC ?= 1
+
+B = build
+DL = $(B)/dl
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+ifeq ($(LWIP_DIR),)
+LWIP_DIR = $(B)/lwip-2.1.3
+LWIP_STAMP = $(LWIP_DIR)/.unpacked
+endif
+ifeq ($(BEARSSL_DIR),)
+BEARSSL_DIR = $(B)/bearssl-0.6
+BEARSSL_STAMP = $(BEARSSL_DIR)/.unpacked
+endif
+
+PORT_DIR = board/linux
+SECTIONS = -ffunction-sections -fdata-sections
+LIB_CFLAGS = $(CFLAGS) $(CPPFLAGS) $(SECTIONS) -w
+INCLUDES = -Isrc -Iboard/linux -I$(LWIP_DIR)/src/include -I$(BEARSSL_DIR)/inc
+WARN = -Wall -Wextra -Wundef -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+OUR_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -DPOSTLET_VERSION='"$(VERSION)"' \
+	-DPOSTLET_TAP=$(TAP) $(WARN) $(SECTIONS) $(INCLUDES) \
+	$(CFLAGS) $(CPPFLAGS)
+LINK_FLAGS = -Wl,--gc-sections $(if $(filter 1,$(STATIC)),-static) $(LDFLAGS)
+
+CORE_SRCS = $(wildcard src/*.c src/*/*.c)
+BOARD_SRCS = $(filter-out $(if $(filter 0,$(TAP)),board/linux/net_tap.c), \
+	$(wildcard board/linux/*.c))
+SRCS = $(CORE_SRCS) $(BOARD_SRCS)
+OBJS = $(patsubst %.c,$(B)/obj/%.o,$(SRCS))
+
+all: $(B)/postlet
+
+$(B)/postlet: $(B)/postlet.unstripped
+	$(Q)$(STRIP) -o $@ $<
+
+$(B)/postlet.unstripped: $(OBJS) $(B)/lib/liblwip.a $(B)/lib/libbearssl.a
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LINK_FLAGS) -o $@ $(OBJS) \
+		$(B)/lib/liblwip.a $(B)/lib/libbearssl.a
+
+$(B)/obj/%.o: %.c $(LWIP_STAMP) $(BEARSSL_STAMP)
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(OUR_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(OBJS:.o=.d)
+
+$(B)/lib/liblwip.a: $(LWIP_STAMP) $(wildcard board/linux/*.h board/linux/arch/*.h)
+	$(Q)$(MAKE) --no-print-directory -f mk/lib.mk LIB=lwip OUT=$(B)/lib \
+		LWIP_DIR=$(LWIP_DIR) PORT_DIR=$(PORT_DIR) CC="$(CC)" AR="$(AR)" \
+		LIB_CFLAGS="$(LIB_CFLAGS)" V=$(V)
+
+$(B)/lib/libbearssl.a: $(BEARSSL_STAMP)
+	$(Q)$(MAKE) --no-print-directory -f mk/lib.mk LIB=bearssl \
+		OUT=$(B)/lib BEARSSL_DIR=$(BEARSSL_DIR) CC="$(CC)" AR="$(AR)" \
+		LIB_CFLAGS="$(LIB_CFLAGS)" V=$(V)
+
+ifneq ($(LWIP_STAMP),)
+$(LWIP_STAMP):
+	$(Q)tools/fetch-deb-source lwip $(LWIP_DEB_VERSION) $(LWIP_ORIG) \
+		$(LWIP_SHA256) $(DL) $(LWIP_DIR)
+endif
+ifneq ($(BEARSSL_STAMP),)
+$(BEARSSL_STAMP):
+	$(Q)tools/fetch-deb-source bearssl $(BEARSSL_DEB_VERSION) \
+		$(BEARSSL_ORIG) $(BEARSSL_SHA256) $(DL) $(BEARSSL_DIR)
+endif
+
+# Only the developer targets install host packages; a firmware build
+# never touches the build machine.
+host-deps:
+	$(Q)tools/install-deps
+
+run: host-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/run-example $(B)
+
+check: host-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory -f mk/test.mk check \
+		LWIP_DIR=$(LWIP_DIR) BEARSSL_DIR=$(BEARSSL_DIR) V=$(V)
+
+bench: all
+	$(Q)tools/bench-memory $(B)/postlet
+
+install: $(B)/postlet.unstripped
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/postlet \
+		$(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(B)/postlet.unstripped $(DESTDIR)$(SBINDIR)/postlet
+	install -m 644 doc/postlet.conf.example \
+		$(DESTDIR)$(SYSCONFDIR)/postlet/postlet.conf.example
+	install -m 644 doc/postlet.8 $(DESTDIR)$(MANDIR)/man8/postlet.8
+
+install-strip: install
+	$(STRIP) $(DESTDIR)$(SBINDIR)/postlet
+
+clean:
+	rm -rf $(B)/obj $(B)/lib $(B)/test $(B)/postlet $(B)/postlet.unstripped
+
+distclean:
+	rm -rf $(B)
+
+.PHONY: all run check bench install install-strip clean distclean host-deps

@@ -1,0 +1,45 @@
+/*
+ * One line per event: "<session-id> <event> key=value ...", to syslog
+ * (facility mail) or to stderr. Writing never blocks the loop: a line that
+ * cannot be written at once is dropped and counted.
+ */
+#ifndef POSTLET_LOG_H
+#define POSTLET_LOG_H
+
+#include <stddef.h>
+
+enum log_level {
+	LOG_LEVEL_ERROR,   /* a local fault: ours to fix */
+	LOG_LEVEL_WARNING, /* a misbehaving peer or a refused input */
+	LOG_LEVEL_INFO,    /* normal flow: connect, tls, disconnect */
+	LOG_LEVEL_DEBUG
+};
+
+enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
+
+/* Open the log. Before this is called, lines go to stderr. */
+void log_open(enum log_target target, enum log_level min_level);
+void log_set_level(enum log_level min_level);
+
+/*
+ * Log one event. sid is the session id ("-" for the daemon itself), event a
+ * single word, fmt the key=value pairs. Values that come from a peer must
+ * pass through log_escape first. A line longer than LOG_LINE_MAX is cut and
+ * ends in "...".
+ */
+void log_event(enum log_level level, const char *sid, const char *event,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#define LOG_LINE_MAX 512
+
+/*
+ * Copy src[0..srclen) into dst as printable ASCII: bytes outside 0x21..0x7e,
+ * '"', '\\' and '=' become \xHH. Always NUL-terminates when dstlen > 0; a
+ * value that does not fit is cut and ends in "...". Returns dst.
+ */
+char *log_escape(char *dst, size_t dstlen, const void *src, size_t srclen);
+
+/* Lines dropped because the log could not take them without blocking. */
+unsigned long log_dropped(void);
+
+#endif
