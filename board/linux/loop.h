@@ -29,6 +29,12 @@ void loop_fd_remove(int slot);
 int loop_run(void);
 void loop_stop(void);
 
+/*
+ * One turn of the loop, waiting at most max_wait_ms (tests drive the loop
+ * with this). Returns the number of ready descriptors, or -1.
+ */
+int loop_run_once(int max_wait_ms);
+
 /* Called once per loop turn after callbacks (drain checks, reloads). */
 void loop_set_idle_hook(void (*hook)(void));
 

@@ -1,0 +1,81 @@
+# Tests. Unit tests are built with the host compiler (cmocka is a glibc
+# library) against host builds of lwIP and BearSSL, once plain and once
+# with AddressSanitizer and UBSan. Each tests/unit/test_*.c is one program
+# linked against all of postlet except main().
+#
+#   make -f mk/test.mk unit        plain unit tests
+#   make -f mk/test.mk asan        the same under ASan/UBSan
+#   make -f mk/test.mk integration pytest against build/postlet
+#   make -f mk/test.mk check       all of the above
+
+B = build
+HOSTCC ?= gcc
+LWIP_DIR ?= $(B)/lwip-2.1.3
+BEARSSL_DIR ?= $(B)/bearssl-0.6
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+LIB_SRCS = $(filter-out board/linux/main.c,$(wildcard src/*.c src/*/*.c \
+	board/linux/*.c))
+HELPERS = $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+INCLUDES = -Isrc -Iboard/linux -Itests/unit -I$(LWIP_DIR)/src/include \
+	-I$(BEARSSL_DIR)/inc
+WARN = -Wall -Wextra -Wundef -Werror
+DEFS = -std=c11 -D_DEFAULT_SOURCE -DPOSTLET_VERSION='"test"' -DPOSTLET_TAP=1 \
+	-DPOSTLET_TEST=1 -DPKI_DIR='"$(B)/test/pki"'
+
+# One build flavour: $(1) dir, $(2) extra flags
+define flavour
+$(1)/obj/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	@[ "$(V)" = 1 ] || echo "  HOSTCC  $$< ($(notdir $(1)))"
+	$(Q)$(HOSTCC) $(DEFS) $(WARN) $(INCLUDES) $(2) -g -O1 -MMD -MP -c -o $$@ $$<
+
+$(1)/libpostlet.a: $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS) $(HELPERS))
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+$(1)/liblwip.a:
+	$(Q)$(MAKE) --no-print-directory -f mk/lib.mk LIB=lwip OUT=$(1) \
+		LWIP_DIR=$(LWIP_DIR) PORT_DIR=board/linux CC=$(HOSTCC) AR=ar \
+		LIB_CFLAGS="-g -O1 -w $(2)" V=$(V)
+
+$(1)/libbearssl.a:
+	$(Q)$(MAKE) --no-print-directory -f mk/lib.mk LIB=bearssl OUT=$(1) \
+		BEARSSL_DIR=$(BEARSSL_DIR) CC=$(HOSTCC) AR=ar \
+		LIB_CFLAGS="-g -O1 -w $(2)" V=$(V)
+
+$(1)/%: $(1)/obj/tests/unit/%.o $(1)/libpostlet.a $(1)/liblwip.a $(1)/libbearssl.a
+	$(Q)$(HOSTCC) $(2) -o $$@ $$< $(1)/libpostlet.a $(1)/liblwip.a \
+		$(1)/libbearssl.a -lcmocka
+endef
+
+$(eval $(call flavour,$(B)/test/unit,))
+$(eval $(call flavour,$(B)/test/asan,-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer))
+
+-include $(shell find $(B)/test -name '*.d' 2>/dev/null)
+
+pki: $(B)/test/pki/.done
+$(B)/test/pki/.done: tests/pki/make-pki
+	$(Q)tests/pki/make-pki $(B)/test/pki
+
+unit: pki $(addprefix $(B)/test/unit/,$(TESTS))
+	$(Q)set -e; for t in $(TESTS); do \
+		echo "  UNIT    $$t"; $(B)/test/unit/$$t; done
+
+asan: pki $(addprefix $(B)/test/asan/,$(TESTS))
+	$(Q)set -e; for t in $(TESTS); do \
+		echo "  ASAN    $$t"; \
+		ASAN_OPTIONS=detect_leaks=1 $(B)/test/asan/$$t; done
+
+integration: pki
+	$(Q)cd tests/integration && /usr/bin/python3 -m pytest -q -ra \
+		-p no:cacheprovider $(PYTEST_ARGS) .
+
+check: unit asan integration
+
+.PHONY: unit asan integration check pki
+.SECONDARY:
