@@ -50,7 +50,8 @@ endif
 PORT_DIR = board/linux
 SECTIONS = -ffunction-sections -fdata-sections
 LIB_CFLAGS = $(CFLAGS) $(CPPFLAGS) $(SECTIONS) -w
-INCLUDES = -Isrc -Iboard/linux -I$(LWIP_DIR)/src/include -I$(BEARSSL_DIR)/inc
+INCLUDES = -Isrc -Iboard/linux -isystem $(LWIP_DIR)/src/include \
+	-isystem $(BEARSSL_DIR)/inc
 WARN = -Wall -Wextra -Wundef -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla
 ifeq ($(WERROR),1)

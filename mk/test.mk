@@ -22,8 +22,8 @@ TESTS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 LIB_SRCS = $(filter-out board/linux/main.c,$(wildcard src/*.c src/*/*.c \
 	board/linux/*.c))
 HELPERS = $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
-INCLUDES = -Isrc -Iboard/linux -Itests/unit -I$(LWIP_DIR)/src/include \
-	-I$(BEARSSL_DIR)/inc
+INCLUDES = -Isrc -Iboard/linux -Itests/unit -isystem $(LWIP_DIR)/src/include \
+	-isystem $(BEARSSL_DIR)/inc
 WARN = -Wall -Wextra -Wundef -Werror
 DEFS = -std=c11 -D_DEFAULT_SOURCE -DPOSTLET_VERSION='"test"' -DPOSTLET_TAP=1 \
 	-DPOSTLET_TEST=1 -DPKI_DIR='"$(B)/test/pki"'

@@ -1,0 +1,85 @@
+/*
+ * postlet's one binary: the daemon, and subcommands that share its code.
+ *   postlet [-f] [-c FILE]      run (-f: stay in front, log to stderr)
+ *   postlet check [-c FILE]     validate the configuration and describe it
+ *   postlet -V                  version and compiled-in options
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "main.h"
+#include "options.h"
+
+static const char usage_text[] =
+	"usage: postlet [-f] [-c file]\n"
+	"       postlet check [-c file]\n"
+	"       postlet -V\n";
+
+static int
+usage(void)
+{
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static int
+version(void)
+{
+	printf("postlet %s\n", POSTLET_VERSION);
+	printf("options: tap=%d debug=%d\n", POSTLET_TAP, POSTLET_DEBUG);
+	printf("tls: BearSSL 0.6, TLS 1.2, ECDHE with AES-GCM and "
+	       "ChaCha20-Poly1305\n");
+	printf("network: lwIP 2.1.3 altcp; backends: host%s\n",
+		POSTLET_TAP ? ", tap" : "");
+	return EXIT_OK;
+}
+
+int
+main_conf_load(struct conf *c, const char *path)
+{
+	char err[CONF_ERROR_MAX];
+
+	if (conf_load(c, path, err, sizeof(err)) != 0 ||
+		conf_check(c, path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postlet: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = DEFAULT_CONF;
+	int foreground = 0, check = 0, opt;
+	struct conf c;
+
+	if (argc > 1 && strcmp(argv[1], "check") == 0) {
+		check = 1;
+		argv++;
+		argc--;
+	}
+	while ((opt = getopt(argc, argv, "c:fVh")) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'V':
+			return version();
+		default:
+			return usage();
+		}
+	}
+	if (optind != argc || (check && foreground))
+		return usage();
+	if (check)
+		return check_main(path);
+	if (main_conf_load(&c, path) != 0)
+		return EXIT_CONFIG;
+	return daemon_main(&c, path, foreground);
+}

@@ -1,0 +1,28 @@
+/* Start-up pieces of the Linux board shared by main.c, check.c, daemon.c */
+#ifndef POSTLET_MAIN_H
+#define POSTLET_MAIN_H
+
+#include "conf/conf.h"
+
+/* Exit statuses: each start-up failure has its own. */
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,
+	EXIT_CONFIG = 2,
+	EXIT_TLS = 3,
+	EXIT_NETWORK = 4,
+	EXIT_TAP = 5
+};
+
+#define DEFAULT_CONF "/etc/postlet/postlet.conf"
+
+/* Load and check the configuration; prints the reason and returns -1. */
+int main_conf_load(struct conf *c, const char *path);
+
+/* `postlet check`: validate and describe. Returns an exit status. */
+int check_main(const char *path);
+
+/* Run the daemon on a loaded configuration. Returns an exit status. */
+int daemon_main(struct conf *c, const char *path, int foreground);
+
+#endif

@@ -1,0 +1,673 @@
+/*
+ * Session pool, connection callbacks and the flow of bytes between the
+ * connection and the command handlers.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/altcp.h"
+#include "lwip/ip_addr.h"
+#include "lwip/pbuf.h"
+
+#include "board.h"
+#include "log.h"
+#include "smtp/server.h"
+#include "smtp/session.h"
+
+/* Poll every second (lwIP counts in halves) to enforce timeouts. */
+#define POLL_INTERVAL 2
+/* A TLS handshake or a final flush must not hold a session longer. */
+#define HANDSHAKE_TIMEOUT_MS 30000u
+#define CLOSING_TIMEOUT_MS 10000u
+#define RETIRED_MAX 4
+
+struct listener {
+	enum conf_tls_mode mode;
+};
+
+static struct {
+	struct session *pool;
+	size_t nsessions;
+	size_t active;
+	unsigned char *tls_mem;
+	size_t tls_buflen;
+	struct tls_conn *tls_conns;
+	struct tls_server_config *tls;
+	struct tls_server_config *retired[RETIRED_MAX];
+	uint32_t timeout_ms;
+	uint32_t id_base;
+	uint32_t id_next;
+	int draining;
+	/*
+	 * Set when a callback had to abort its own pcb: lwIP then needs
+	 * ERR_ABRT back from that callback, and only then.
+	 */
+	int aborted;
+	char hostname[CONF_NAME_MAX + 1];
+	struct listener listeners[CONF_LISTEN_MAX];
+	size_t nlisteners;
+} srv;
+
+static const char *const state_names[] = {
+	"free", "handshake", "greeted", "ready", "starttls", "closing",
+};
+
+static void session_flush(struct session *s);
+static void session_process(struct session *s);
+static void session_end(struct session *s, const char *reason);
+
+const char *
+session_hostname(void)
+{
+	return srv.hostname;
+}
+
+void
+session_enter_state(struct session *s, enum session_state next)
+{
+	log_event(LOG_LEVEL_DEBUG, s->id, "state", "from=%s to=%s",
+		state_names[s->state], state_names[next]);
+	s->state = next;
+}
+
+void
+session_reply(struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = sizeof(s->out) - s->outlen;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(s->out + s->outlen, room, fmt, ap);
+	va_end(ap);
+	/*
+	 * Input is only taken while SMTP_REPLY_MAX bytes are free, so a
+	 * reply that does not fit is our bug: end the session rather than
+	 * send half a reply.
+	 */
+	if (n < 0 || (size_t)n + 2 > room) {
+		log_event(LOG_LEVEL_ERROR, s->id, "reply",
+			"error=overflow size=%d", n);
+		s->close_reason = "reply-overflow";
+		session_enter_state(s, STATE_CLOSING);
+		return;
+	}
+	s->outlen += (size_t)n;
+	s->out[s->outlen++] = '\r';
+	s->out[s->outlen++] = '\n';
+}
+
+static void
+session_id_make(struct session *s)
+{
+	/* An odd multiplier walks all 2^32 values before repeating. */
+	uint32_t v = srv.id_base + srv.id_next++ * 2654435761u;
+
+	snprintf(s->id, sizeof(s->id), "%08x", (unsigned)v);
+}
+
+static struct session *
+session_alloc(void)
+{
+	size_t i;
+
+	for (i = 0; i < srv.nsessions; i++) {
+		struct session *s = &srv.pool[i];
+
+		if (s->state != STATE_FREE)
+			continue;
+		memset(s, 0, sizeof(*s));
+		s->tls = &srv.tls_conns[i];
+		s->tls_buf = srv.tls_mem + i * srv.tls_buflen;
+		s->tls_buflen = srv.tls_buflen;
+		linebuf_init(&s->lb, s->line, sizeof(s->line));
+		session_id_make(s);
+		srv.active++;
+		return s;
+	}
+	return NULL;
+}
+
+static void
+session_free(struct session *s)
+{
+	if (s->in != NULL)
+		pbuf_free(s->in);
+	s->in = NULL;
+	s->pcb = NULL;
+	s->tls_cfg = NULL;
+	s->state = STATE_FREE;
+	srv.active--;
+}
+
+static void
+callbacks_clear(struct altcp_pcb *pcb)
+{
+	altcp_arg(pcb, NULL);
+	altcp_recv(pcb, NULL);
+	altcp_sent(pcb, NULL);
+	altcp_err(pcb, NULL);
+	altcp_poll(pcb, NULL, 0);
+}
+
+/*
+ * End the session: close the connection (abort if even that fails) and
+ * give the session back to the pool. Returns nothing the caller may use.
+ */
+static void
+session_end(struct session *s, const char *reason)
+{
+	struct altcp_pcb *pcb = s->pcb;
+
+	if (pcb != NULL) {
+		callbacks_clear(pcb);
+		if (altcp_close(pcb) != ERR_OK) {
+			altcp_abort(pcb);
+			srv.aborted = 1;
+		}
+	}
+	log_event(LOG_LEVEL_INFO, s->id, "disconnect",
+		"reason=%s commands=%u", reason, s->commands);
+	session_free(s);
+}
+
+/* What a callback returns once it is done with its session. */
+static err_t
+callback_result(void)
+{
+	err_t e = srv.aborted ? ERR_ABRT : ERR_OK;
+
+	srv.aborted = 0;
+	return e;
+}
+
+static void
+session_flush(struct session *s)
+{
+	size_t n = s->outlen;
+	u16_t room;
+
+	if (n == 0 || s->pcb == NULL)
+		return;
+	room = altcp_sndbuf(s->pcb);
+	if (n > room)
+		n = room;
+	if (n == 0)
+		return;
+	if (altcp_write(s->pcb, s->out, (u16_t)n, TCP_WRITE_FLAG_COPY) !=
+		ERR_OK)
+		return; /* retried from sent or poll */
+	memmove(s->out, s->out + n, s->outlen - n);
+	s->outlen -= n;
+	altcp_output(s->pcb);
+}
+
+/* Hand n received bytes back to the connection's window. */
+static void
+consume(struct session *s, size_t n)
+{
+	while (n > 0 && s->in != NULL && s->in->len == 0) {
+		struct pbuf *next = s->in->next;
+
+		if (next != NULL)
+			pbuf_ref(next);
+		pbuf_free(s->in);
+		s->in = next;
+	}
+	if (n > 0 && s->in != NULL)
+		s->in = pbuf_free_header(s->in, (u16_t)n);
+	if (n > 0 && s->pcb != NULL)
+		altcp_recved(s->pcb, (u16_t)n);
+}
+
+/*
+ * Drop everything received but not handled. After STARTTLS this is what
+ * closes the command injection hole (RFC 3207 section 6 asks servers to
+ * discard such data): nothing sent in plaintext may run under TLS.
+ */
+static void
+discard_input(struct session *s)
+{
+	size_t n = s->in != NULL ? s->in->tot_len : 0;
+	size_t partial = s->lb.len;
+
+	if (s->in != NULL)
+		pbuf_free(s->in);
+	s->in = NULL;
+	if (n > 0 && s->pcb != NULL)
+		altcp_recved(s->pcb, (u16_t)n);
+	linebuf_next(&s->lb);
+	if (n + partial > 0)
+		log_event(LOG_LEVEL_WARNING, s->id, "discard",
+			"bytes=%zu reason=pipelined-after-starttls",
+			n + partial);
+}
+
+static void
+handle_line(struct session *s, enum linebuf_result r)
+{
+	if (r == LINEBUF_OVERLONG) {
+		s->commands++;
+		session_reply(s, "500 5.5.2 Line too long");
+	} else if (memchr(s->line, '\0', s->lb.len) != NULL) {
+		s->commands++;
+		session_reply(s, "500 5.5.2 NUL byte in command");
+	} else {
+		smtp_command_dispatch(s, s->line);
+	}
+	linebuf_next(&s->lb);
+}
+
+/* A TLS ClientHello starts with a handshake record: 0x16 0x03. */
+static int
+looks_like_tls(const struct session *s)
+{
+	const unsigned char *p = s->in->payload;
+
+	return s->commands == 0 && s->lb.len == 0 && s->in->len >= 2 &&
+		p[0] == 0x16 && p[1] == 0x03;
+}
+
+static void tls_start(struct session *s);
+
+static void
+session_process(struct session *s)
+{
+	while (s->in != NULL && s->pcb != NULL &&
+		(s->state == STATE_GREETED || s->state == STATE_READY)) {
+		enum linebuf_result r;
+		size_t used = 0;
+
+		if (sizeof(s->out) - s->outlen < SMTP_REPLY_MAX)
+			break;
+		if (s->in->len > 0 && looks_like_tls(s)) {
+			log_event(LOG_LEVEL_WARNING, s->id, "protocol",
+				"error=tls-on-starttls-port hint=use-465");
+			session_end(s, "protocol");
+			return;
+		}
+		r = linebuf_feed(&s->lb, s->in->payload, s->in->len, &used);
+		consume(s, used);
+		if (r != LINEBUF_MORE)
+			handle_line(s, r);
+	}
+	if (s->pcb == NULL)
+		return;
+	if (s->state == STATE_STARTTLS || s->state == STATE_CLOSING)
+		discard_input(s);
+	session_flush(s);
+	if (s->state == STATE_STARTTLS && s->outlen == 0)
+		tls_start(s);
+	else if (s->state == STATE_CLOSING && s->outlen == 0)
+		session_end(s, s->close_reason ? s->close_reason : "closed");
+}
+
+static err_t
+on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct session *s = arg;
+
+	(void)pcb;
+	if (s == NULL) {
+		if (p != NULL)
+			pbuf_free(p);
+		return ERR_OK;
+	}
+	if (p == NULL || err != ERR_OK) {
+		if (p != NULL)
+			pbuf_free(p);
+		session_end(s, "peer-closed");
+		return callback_result();
+	}
+	s->last_activity = board_now_ms();
+	if (s->state == STATE_STARTTLS || s->state == STATE_CLOSING) {
+		altcp_recved(pcb, p->tot_len);
+		pbuf_free(p);
+		return ERR_OK;
+	}
+	if (s->in == NULL)
+		s->in = p;
+	else
+		pbuf_cat(s->in, p);
+	session_process(s);
+	return callback_result();
+}
+
+static err_t
+on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
+{
+	struct session *s = arg;
+
+	(void)pcb;
+	(void)len;
+	if (s == NULL)
+		return ERR_OK;
+	session_process(s);
+	return callback_result();
+}
+
+static void
+on_err(void *arg, err_t err)
+{
+	struct session *s = arg;
+	int tls_err;
+
+	if (s == NULL)
+		return;
+	/* lwIP has freed the pcb already. */
+	s->pcb = NULL;
+	tls_err = s->tls_cfg != NULL ? tls_conn_error(s->tls) : 0;
+	if (tls_err != 0 && s->state == STATE_HANDSHAKE)
+		log_event(LOG_LEVEL_WARNING, s->id, "tls",
+			"error=\"%s\" code=%d", tls_error_text(tls_err),
+			tls_err);
+	else if (tls_err == 0)
+		log_event(LOG_LEVEL_INFO, s->id, "connection", "error=%d",
+			(int)err);
+	session_end(s, tls_err != 0 ? "tls-error" : "connection-error");
+}
+
+static uint32_t
+state_timeout(const struct session *s)
+{
+	switch (s->state) {
+	case STATE_HANDSHAKE:
+		return HANDSHAKE_TIMEOUT_MS;
+	case STATE_CLOSING:
+	case STATE_STARTTLS:
+		return CLOSING_TIMEOUT_MS;
+	default:
+		return srv.timeout_ms;
+	}
+}
+
+static err_t
+on_poll(void *arg, struct altcp_pcb *pcb)
+{
+	struct session *s = arg;
+
+	(void)pcb;
+	if (s == NULL)
+		return ERR_OK;
+	if (board_now_ms() - s->last_activity < state_timeout(s)) {
+		session_process(s);
+		return callback_result();
+	}
+	log_event(LOG_LEVEL_WARNING, s->id, "timeout", "state=%s",
+		state_names[s->state]);
+	if (s->state == STATE_GREETED || s->state == STATE_READY) {
+		s->outlen = 0;
+		session_reply(s, "421 4.4.2 %s Idle timeout, closing connection",
+			srv.hostname);
+		s->close_reason = "timeout";
+		session_enter_state(s, STATE_CLOSING);
+		session_process(s);
+		if (s->state == STATE_FREE || s->pcb != pcb)
+			return callback_result();
+	}
+	session_end(s, "timeout");
+	return callback_result();
+}
+
+static void
+callbacks_set(struct session *s)
+{
+	altcp_arg(s->pcb, s);
+	altcp_recv(s->pcb, on_recv);
+	altcp_sent(s->pcb, on_sent);
+	altcp_err(s->pcb, on_err);
+	altcp_poll(s->pcb, on_poll, POLL_INTERVAL);
+}
+
+static void
+greet(struct session *s)
+{
+	session_reply(s, "220 %s ESMTP postlet", srv.hostname);
+	session_enter_state(s, STATE_GREETED);
+}
+
+static err_t
+on_handshake(void *arg, struct altcp_pcb *pcb, err_t err)
+{
+	struct session *s = arg;
+	struct tls_info info;
+
+	(void)pcb;
+	if (s == NULL || err != ERR_OK)
+		return ERR_OK;
+	s->tls_active = 1;
+	s->last_activity = board_now_ms();
+	if (tls_conn_info(s->tls, &info) == 0)
+		log_event(LOG_LEVEL_INFO, s->id, "tls",
+			"version=TLSv1.%u cipher=%s resumed=%s",
+			(info.version & 0xff) - 1, tls_suite_name(info.suite),
+			info.resumed ? "yes" : "no");
+	if (s->mode == CONF_TLS_IMPLICIT) {
+		greet(s);
+	} else {
+		/* RFC 3207 4.2: forget what the client said before TLS. */
+		s->esmtp = 0;
+		session_enter_state(s, STATE_GREETED);
+	}
+	session_process(s);
+	return callback_result();
+}
+
+/* Put TLS under the session; the plaintext pcb now belongs to it. */
+static void
+tls_start(struct session *s)
+{
+	struct altcp_pcb *tpcb = NULL;
+	err_t e;
+
+	callbacks_clear(s->pcb);
+	e = tls_server_wrap(s->pcb, s->tls_cfg, s->tls, s->tls_buf,
+		s->tls_buflen, &tpcb);
+	if (e != ERR_OK) {
+		log_event(LOG_LEVEL_ERROR, s->id, "tls", "error=wrap err=%d",
+			(int)e);
+		session_end(s, "tls-error");
+		return;
+	}
+	s->pcb = tpcb;
+	s->last_activity = board_now_ms();
+	session_enter_state(s, STATE_HANDSHAKE);
+	callbacks_set(s);
+	altcp_arg(tpcb, s);
+	tpcb->connected = on_handshake;
+}
+
+static void
+client_text(struct altcp_pcb *pcb, char *buf, size_t len)
+{
+	ip_addr_t addr;
+	u16_t port = 0;
+	char ip[IPADDR_STRLEN_MAX];
+
+	if (altcp_get_tcp_addrinfo(pcb, 0, &addr, &port) != ERR_OK) {
+		snprintf(buf, len, "unknown");
+		return;
+	}
+	if (ipaddr_ntoa_r(&addr, ip, sizeof(ip)) == NULL)
+		snprintf(ip, sizeof(ip), "unknown");
+	snprintf(buf, len, "%s port=%u", ip, (unsigned)port);
+}
+
+/*
+ * Past the session cap the client hears 421 at once (RFC 5321 3.8) rather
+ * than wait for a greeting; on 465 it could not read a plaintext reply,
+ * so it is only closed.
+ */
+static void
+refuse(struct altcp_pcb *pcb, const struct listener *l, const char *why)
+{
+	static const char busy[] = "421 4.3.2 Too busy, try again later\r\n";
+	char client[64];
+
+	client_text(pcb, client, sizeof(client));
+	log_event(LOG_LEVEL_WARNING, "-", "refuse", "client=%s reason=%s",
+		client, why);
+	if (l->mode == CONF_TLS_STARTTLS &&
+		altcp_write(pcb, busy, sizeof(busy) - 1, TCP_WRITE_FLAG_COPY) ==
+			ERR_OK)
+		altcp_output(pcb);
+	callbacks_clear(pcb);
+	if (altcp_close(pcb) != ERR_OK) {
+		altcp_abort(pcb);
+		srv.aborted = 1;
+	}
+}
+
+
+static err_t
+on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
+{
+	const struct listener *l = arg;
+	struct session *s;
+
+	if (err != ERR_OK || pcb == NULL)
+		return ERR_VAL;
+	s = srv.draining ? NULL : session_alloc();
+	if (s == NULL) {
+		refuse(pcb, l, srv.draining ? "shutting-down" : "max-sessions");
+		return callback_result();
+	}
+	s->pcb = pcb;
+	s->mode = l->mode;
+	s->tls_cfg = srv.tls;
+	s->last_activity = board_now_ms();
+	client_text(pcb, s->client, sizeof(s->client));
+	log_event(LOG_LEVEL_INFO, s->id, "connect", "client=%s tls=%s",
+		s->client, s->mode == CONF_TLS_IMPLICIT ? "implicit" :
+							   "starttls");
+	callbacks_set(s);
+	if (s->mode == CONF_TLS_IMPLICIT) {
+		tls_start(s);
+		return callback_result();
+	}
+	greet(s);
+	session_flush(s);
+	return ERR_OK;
+}
+
+int
+smtp_server_init(const struct conf *c, struct tls_server_config *tls)
+{
+	size_t n = c->max_sessions;
+
+	srv.tls_buflen = TLS_CONN_BUFSIZE(c->tls_record_size);
+	/*
+	 * All session memory is reserved here, once. Pages a session never
+	 * touches cost no RAM, so an idle daemon stays small.
+	 */
+	srv.pool = calloc(n, sizeof(*srv.pool));
+	srv.tls_conns = calloc(n, sizeof(*srv.tls_conns));
+	srv.tls_mem = calloc(n, srv.tls_buflen);
+	if (srv.pool == NULL || srv.tls_conns == NULL || srv.tls_mem == NULL)
+		return -1;
+	srv.nsessions = n;
+	srv.tls = tls;
+	srv.timeout_ms = c->timeout_idle * 1000u;
+	snprintf(srv.hostname, sizeof(srv.hostname), "%s", c->hostname);
+	if (board_entropy(&srv.id_base, sizeof(srv.id_base)) != 0)
+		srv.id_base = board_now_ms();
+	return 0;
+}
+
+void
+smtp_server_listen(struct altcp_pcb *lpcb, enum conf_tls_mode mode)
+{
+	struct listener *l;
+
+	if (srv.nlisteners >= CONF_LISTEN_MAX)
+		return;
+	l = &srv.listeners[srv.nlisteners++];
+	l->mode = mode;
+	altcp_arg(lpcb, l);
+	altcp_accept(lpcb, on_accept);
+}
+
+static int
+tls_in_use(const struct tls_server_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < srv.nsessions; i++) {
+		if (srv.pool[i].state != STATE_FREE &&
+			srv.pool[i].tls_cfg == cfg)
+			return 1;
+	}
+	return 0;
+}
+
+void
+smtp_server_collect(void)
+{
+	size_t i;
+
+	for (i = 0; i < RETIRED_MAX; i++) {
+		if (srv.retired[i] != NULL && !tls_in_use(srv.retired[i])) {
+			tls_server_config_free(srv.retired[i]);
+			srv.retired[i] = NULL;
+		}
+	}
+}
+
+int
+smtp_server_set_tls(struct tls_server_config *tls)
+{
+	size_t i;
+
+	smtp_server_collect();
+	if (!tls_in_use(srv.tls)) {
+		tls_server_config_free(srv.tls);
+		srv.tls = tls;
+		return 0;
+	}
+	for (i = 0; i < RETIRED_MAX; i++) {
+		if (srv.retired[i] == NULL) {
+			srv.retired[i] = srv.tls;
+			srv.tls = tls;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void
+smtp_server_set_timeout(unsigned timeout_idle)
+{
+	srv.timeout_ms = timeout_idle * 1000u;
+}
+
+void
+smtp_server_drain(void)
+{
+	size_t i;
+
+	srv.draining = 1;
+	for (i = 0; i < srv.nsessions; i++) {
+		struct session *s = &srv.pool[i];
+
+		if (s->state == STATE_GREETED || s->state == STATE_READY) {
+			s->outlen = 0;
+			session_reply(s, "421 4.3.2 %s Shutting down",
+				srv.hostname);
+			s->close_reason = "shutdown";
+			session_enter_state(s, STATE_CLOSING);
+			session_process(s);
+		} else if (s->state == STATE_HANDSHAKE) {
+			session_end(s, "shutdown");
+		}
+	}
+	/* Not inside a callback: an abort here needs no ERR_ABRT. */
+	srv.aborted = 0;
+}
+
+size_t
+smtp_server_active(void)
+{
+	return srv.active;
+}
