@@ -75,7 +75,42 @@ integration: pki
 	$(Q)cd tests/integration && /usr/bin/python3 -m pytest -q -ra \
 		-p no:cacheprovider $(PYTEST_ARGS) .
 
-check: unit asan integration
+check: lint unit asan fuzz integration
 
 .PHONY: unit asan integration check pki
 .SECONDARY:
+.SECONDEXPANSION:
+
+# Fuzz targets (libFuzzer), each with the few sources it exercises; CI
+# runs each for FUZZ_SECONDS on its seed corpus.
+FUZZ_SECONDS ?= 15
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all $(DEFS) -Isrc -Iboard/linux \
+	-isystem $(LWIP_DIR)/src/include -isystem $(BEARSSL_DIR)/inc
+fuzz_conf_SRCS = $(wildcard src/conf/*.c) src/log.c
+fuzz_command_SRCS = src/smtp/linebuf.c src/smtp/commands.c
+FUZZERS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(B)/test/fuzz/%: tests/fuzz/%.c $$(%_SRCS)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $($*_SRCS)
+
+fuzz: $(addprefix $(B)/test/fuzz/,$(FUZZERS))
+	$(Q)set -e; for f in $(FUZZERS); do \
+		echo "  FUZZ    $$f ($(FUZZ_SECONDS) s)"; \
+		mkdir -p $(B)/test/fuzz/corpus-$$f; \
+		$(B)/test/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=0 $(B)/test/fuzz/corpus-$$f \
+			tests/fuzz/corpus/$${f#fuzz_} 2>$(B)/test/fuzz/$$f.log \
+			|| { tail -40 $(B)/test/fuzz/$$f.log; exit 1; }; \
+	done
+
+# Our C files must match .clang-format.
+FORMATTED = $(wildcard src/*.[ch] src/*/*.[ch] board/linux/*.[ch] \
+	board/linux/arch/*.h tests/unit/*.[ch] tests/fuzz/*.c)
+lint:
+	$(Q)clang-format --dry-run --Werror $(FORMATTED)
+
+.PHONY: fuzz lint

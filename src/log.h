@@ -17,9 +17,20 @@ enum log_level {
 
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
 
-/* Open the log. Before this is called, lines go to stderr. */
+/*
+ * Open the log; again on reload. Before this is called, lines at info and
+ * above go to stderr. When the syslog socket cannot be reached at open,
+ * lines go to stderr instead and the first one says why; a socket that
+ * goes away later is reconnected at the next line.
+ */
 void log_open(enum log_target target, enum log_level min_level);
 void log_set_level(enum log_level min_level);
+
+/*
+ * The syslog socket to use from the next log_open on, at most 107 bytes;
+ * "/dev/log" unless set. For systems that put it elsewhere, and tests.
+ */
+void log_set_syslog_path(const char *path);
 
 /*
  * Log one event. sid is the session id ("-" for the daemon itself), event a

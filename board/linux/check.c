@@ -21,9 +21,9 @@ describe(const struct conf *c, const char *tls_text)
 
 		printf("listen %s%s%s:%u %s\n", l->family == 6 ? "[" : "",
 			l->addr, l->family == 6 ? "]" : "", (unsigned)l->port,
-			l->tls == CONF_TLS_IMPLICIT ?
-				"tls (implicit TLS, RFC 8314)" :
-				"starttls (STARTTLS required, RFC 3207)");
+			l->tls == CONF_TLS_IMPLICIT
+				? "tls (implicit TLS, RFC 8314)"
+				: "starttls (STARTTLS required, RFC 3207)");
 	}
 	printf("certificate %s\n  %s\n", c->certificate, tls_text);
 	printf("backend %s", c->backend == CONF_BACKEND_TAP ? "tap" : "host");
@@ -48,8 +48,8 @@ check_main(const char *path)
 
 	if (main_conf_load(&c, path) != 0)
 		return EXIT_CONFIG;
-	tls = tls_server_config_load(c.certificate, c.key,
-		c.tls_session_cache, err, sizeof(err));
+	tls = tls_server_config_load(
+		c.certificate, c.key, c.tls_session_cache, err, sizeof(err));
 	if (tls == NULL) {
 		fprintf(stderr, "postlet: %s\n", err);
 		return EXIT_TLS;

@@ -118,8 +118,8 @@ reload(void)
 			"result=refused error=\"%s\"", err);
 		return;
 	}
-	tls = tls_server_config_load(nc.certificate, nc.key,
-		nc.tls_session_cache, err, sizeof(err));
+	tls = tls_server_config_load(
+		nc.certificate, nc.key, nc.tls_session_cache, err, sizeof(err));
 	if (tls == NULL) {
 		log_event(LOG_LEVEL_ERROR, "-", "reload",
 			"result=refused error=\"%s\"", err);
@@ -215,8 +215,10 @@ network_start(void)
 			return EXIT_TAP;
 		}
 #else
-		fprintf(stderr, "postlet: %s: backend tap is not compiled "
-				"in (built with TAP=0)\n", d.path);
+		fprintf(stderr,
+			"postlet: %s: backend tap is not compiled "
+			"in (built with TAP=0)\n",
+			d.path);
 		return EXIT_CONFIG;
 #endif
 	}
@@ -233,11 +235,12 @@ daemon_main(struct conf *c, const char *path, int foreground)
 	d.conf = *c;
 	d.path = path;
 	d.foreground = foreground;
-	log_open(foreground ? LOG_TARGET_STDERR :
-		 c->log_syslog ? LOG_TARGET_SYSLOG : LOG_TARGET_STDERR,
+	log_open(foreground             ? LOG_TARGET_STDERR
+			: c->log_syslog ? LOG_TARGET_SYSLOG
+					: LOG_TARGET_STDERR,
 		(enum log_level)c->log_level);
-	tls = tls_server_config_load(c->certificate, c->key,
-		c->tls_session_cache, err, sizeof(err));
+	tls = tls_server_config_load(
+		c->certificate, c->key, c->tls_session_cache, err, sizeof(err));
 	if (tls == NULL) {
 		fprintf(stderr, "postlet: %s\n", err);
 		return EXIT_TLS;

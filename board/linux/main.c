@@ -12,10 +12,9 @@
 #include "main.h"
 #include "options.h"
 
-static const char usage_text[] =
-	"usage: postlet [-f] [-c file]\n"
-	"       postlet check [-c file]\n"
-	"       postlet -V\n";
+static const char usage_text[] = "usage: postlet [-f] [-c file]\n"
+				 "       postlet check [-c file]\n"
+				 "       postlet -V\n";
 
 static int
 usage(void)

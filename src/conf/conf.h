@@ -13,10 +13,12 @@
 #define CONF_NAME_MAX 254 /* a domain name, RFC 1035 */
 #define CONF_LISTEN_MAX 8
 #define CONF_ERROR_MAX 320
+#define CONF_FILE_MAX 65536 /* bytes in a whole file */
+#define CONF_LINE_MAX 1024 /* bytes in a line, with its NUL */
 
 enum conf_tls_mode {
 	CONF_TLS_STARTTLS, /* 587: plaintext greeting, STARTTLS required */
-	CONF_TLS_IMPLICIT  /* 465: TLS from the first byte, RFC 8314 */
+	CONF_TLS_IMPLICIT /* 465: TLS from the first byte, RFC 8314 */
 };
 
 enum conf_backend { CONF_BACKEND_HOST, CONF_BACKEND_TAP };
@@ -30,12 +32,12 @@ struct conf_listen {
 };
 
 struct conf_tap {
-	char device[16];        /* IFNAMSIZ */
-	int dhcp;               /* 1: take the IPv4 address by DHCP */
-	char addr4[16];         /* static IPv4 address when !dhcp */
-	uint8_t prefix4;        /* its prefix length */
-	char gateway4[16];      /* "" for none */
-	char addr6[48];         /* "" for link-local and SLAAC only */
+	char device[16]; /* IFNAMSIZ */
+	int dhcp; /* 1: take the IPv4 address by DHCP */
+	char addr4[16]; /* static IPv4 address when !dhcp */
+	uint8_t prefix4; /* its prefix length */
+	char gateway4[16]; /* "" for none */
+	char addr6[48]; /* "" for link-local and SLAAC only */
 	uint8_t prefix6;
 };
 
@@ -44,15 +46,15 @@ struct conf {
 	struct conf_listen listen[CONF_LISTEN_MAX];
 	size_t nlisten;
 	char certificate[CONF_PATH_MAX]; /* PEM chain, leaf first */
-	char key[CONF_PATH_MAX];         /* PEM EC or RSA private key */
-	unsigned max_sessions;           /* concurrent client sessions */
-	unsigned timeout_idle;           /* seconds a session may be silent */
-	unsigned tls_session_cache;      /* resumable TLS sessions kept */
-	unsigned tls_record_size;        /* largest TLS record postlet sends */
+	char key[CONF_PATH_MAX]; /* PEM EC or RSA private key */
+	unsigned max_sessions; /* concurrent client sessions */
+	unsigned timeout_idle; /* seconds a session may be silent */
+	unsigned tls_session_cache; /* resumable TLS sessions kept */
+	unsigned tls_record_size; /* largest TLS record postlet sends */
 	enum conf_backend backend;
 	struct conf_tap tap;
-	int log_syslog;                  /* 1 syslog, 0 stderr */
-	int log_level;                   /* enum log_level */
+	int log_syslog; /* 1 syslog, 0 stderr */
+	int log_level; /* enum log_level */
 };
 
 /* Fill c with the defaults every directive falls back to. */
@@ -63,8 +65,8 @@ void conf_defaults(struct conf *c);
  * messages) into c, which must hold defaults. Returns 0, or -1 with
  * "name:line: problem" in err. Does not touch the file system.
  */
-int conf_parse(struct conf *c, const char *name, const char *buf,
-	size_t len, char *err, size_t errlen);
+int conf_parse(struct conf *c, const char *name, const char *buf, size_t len,
+	char *err, size_t errlen);
 
 /*
  * Read the file at path (at most 64 KiB) and parse it as conf_parse does,
@@ -77,7 +79,7 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
  * listener, certificate and key both present, tap settings when the tap
  * backend is chosen. Returns 0, or -1 with "name: problem" in err.
  */
-int conf_check(const struct conf *c, const char *name, char *err,
-	size_t errlen);
+int
+conf_check(const struct conf *c, const char *name, char *err, size_t errlen);
 
 #endif

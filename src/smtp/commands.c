@@ -106,8 +106,7 @@ static void
 quit(struct session *s, const char *args)
 {
 	(void)args;
-	session_reply(s, "221 2.0.0 %s Closing connection",
-		session_hostname());
+	session_reply(s, "221 2.0.0 %s Closing connection", session_hostname());
 	s->close_reason = "quit";
 	session_enter_state(s, STATE_CLOSING);
 }

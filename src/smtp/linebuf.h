@@ -11,16 +11,16 @@
 #include <stddef.h>
 
 struct linebuf {
-	char *buf;    /* caller's memory, cap bytes */
+	char *buf; /* caller's memory, cap bytes */
 	size_t cap;
-	size_t len;   /* bytes of the current line, CRLF excluded */
-	int cr;       /* the previous byte was CR */
+	size_t len; /* bytes of the current line, CRLF excluded */
+	int cr; /* the previous byte was CR */
 	int overlong; /* the current line outgrew cap */
 };
 
 enum linebuf_result {
-	LINEBUF_MORE,    /* all given bytes taken, no line complete */
-	LINEBUF_LINE,    /* a line is complete: buf[0..len), NUL-terminated */
+	LINEBUF_MORE, /* all given bytes taken, no line complete */
+	LINEBUF_LINE, /* a line is complete: buf[0..len), NUL-terminated */
 	LINEBUF_OVERLONG /* a line ended that did not fit; nothing in buf */
 };
 
@@ -33,8 +33,8 @@ void linebuf_init(struct linebuf *lb, char *buf, size_t cap);
  * LINEBUF_OVERLONG the caller handles the line and calls linebuf_next
  * before feeding more.
  */
-enum linebuf_result linebuf_feed(struct linebuf *lb, const char *data,
-	size_t len, size_t *used);
+enum linebuf_result
+linebuf_feed(struct linebuf *lb, const char *data, size_t len, size_t *used);
 
 /* Forget the completed line (and any partial one: used after STARTTLS). */
 void linebuf_next(struct linebuf *lb);

@@ -51,7 +51,12 @@ static struct {
 } srv;
 
 static const char *const state_names[] = {
-	"free", "handshake", "greeted", "ready", "starttls", "closing",
+	"free",
+	"handshake",
+	"greeted",
+	"ready",
+	"starttls",
+	"closing",
 };
 
 static void session_flush(struct session *s);
@@ -168,8 +173,8 @@ session_end(struct session *s, const char *reason)
 			srv.aborted = 1;
 		}
 	}
-	log_event(LOG_LEVEL_INFO, s->id, "disconnect",
-		"reason=%s commands=%u", reason, s->commands);
+	log_event(LOG_LEVEL_INFO, s->id, "disconnect", "reason=%s commands=%u",
+		reason, s->commands);
 	session_free(s);
 }
 
@@ -399,7 +404,8 @@ on_poll(void *arg, struct altcp_pcb *pcb)
 		state_names[s->state]);
 	if (s->state == STATE_GREETED || s->state == STATE_READY) {
 		s->outlen = 0;
-		session_reply(s, "421 4.4.2 %s Idle timeout, closing connection",
+		session_reply(s,
+			"421 4.4.2 %s Idle timeout, closing connection",
 			srv.hostname);
 		s->close_reason = "timeout";
 		session_enter_state(s, STATE_CLOSING);
@@ -463,8 +469,8 @@ tls_start(struct session *s)
 	err_t e;
 
 	callbacks_clear(s->pcb);
-	e = tls_server_wrap(s->pcb, s->tls_cfg, s->tls, s->tls_buf,
-		s->tls_buflen, &tpcb);
+	e = tls_server_wrap(
+		s->pcb, s->tls_cfg, s->tls, s->tls_buf, s->tls_buflen, &tpcb);
 	if (e != ERR_OK) {
 		log_event(LOG_LEVEL_ERROR, s->id, "tls", "error=wrap err=%d",
 			(int)e);
@@ -520,7 +526,6 @@ refuse(struct altcp_pcb *pcb, const struct listener *l, const char *why)
 	}
 }
 
-
 static err_t
 on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 {
@@ -540,8 +545,8 @@ on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 	s->last_activity = board_now_ms();
 	client_text(pcb, s->client, sizeof(s->client));
 	log_event(LOG_LEVEL_INFO, s->id, "connect", "client=%s tls=%s",
-		s->client, s->mode == CONF_TLS_IMPLICIT ? "implicit" :
-							   "starttls");
+		s->client,
+		s->mode == CONF_TLS_IMPLICIT ? "implicit" : "starttls");
 	callbacks_set(s);
 	if (s->mode == CONF_TLS_IMPLICIT) {
 		tls_start(s);
@@ -653,8 +658,8 @@ smtp_server_drain(void)
 
 		if (s->state == STATE_GREETED || s->state == STATE_READY) {
 			s->outlen = 0;
-			session_reply(s, "421 4.3.2 %s Shutting down",
-				srv.hostname);
+			session_reply(
+				s, "421 4.3.2 %s Shutting down", srv.hostname);
 			s->close_reason = "shutdown";
 			session_enter_state(s, STATE_CLOSING);
 			session_process(s);

@@ -23,12 +23,12 @@
 #define SMTP_REPLY_MAX 512
 
 enum session_state {
-	STATE_FREE,      /* in the pool, unused */
+	STATE_FREE, /* in the pool, unused */
 	STATE_HANDSHAKE, /* TLS handshake on 465 or after STARTTLS */
-	STATE_GREETED,   /* greeting sent, EHLO or HELO expected */
-	STATE_READY,     /* the client said who it is */
-	STATE_STARTTLS,  /* 220 to STARTTLS queued; wrap once it is out */
-	STATE_CLOSING    /* last reply queued; close once it is out */
+	STATE_GREETED, /* greeting sent, EHLO or HELO expected */
+	STATE_READY, /* the client said who it is */
+	STATE_STARTTLS, /* 220 to STARTTLS queued; wrap once it is out */
+	STATE_CLOSING /* last reply queued; close once it is out */
 };
 
 #define STATE_BIT(s) (1u << (s))

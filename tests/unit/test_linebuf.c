@@ -17,8 +17,7 @@ struct outcome {
 
 /* Feed input in pieces of step bytes and collect what comes out. */
 static void
-run(const char *input, size_t len, size_t cap, size_t step,
-	struct outcome *o)
+run(const char *input, size_t len, size_t cap, size_t step, struct outcome *o)
 {
 	char buf[64];
 	struct linebuf lb;
@@ -62,8 +61,7 @@ static const struct {
 	/* cap 8 holds 7 bytes: "1234567" fits, "12345678" does not. */
 	{"1234567\r\n", 8, 1, {"1234567"}, {0}},
 	{"12345678\r\nOK\r\n", 8, 2, {"", "OK"}, {1, 0}},
-	{"123456789012345678901234\r\nNEXT\r\n", 8, 2, {"", "NEXT"},
-		{1, 0}},
+	{"123456789012345678901234\r\nNEXT\r\n", 8, 2, {"", "NEXT"}, {1, 0}},
 	{"no end", 64, 0, {""}, {0}},
 };
 
@@ -83,11 +81,11 @@ test_known_answers(void **state)
 				cases[i].cap, step, &o);
 			assert_int_equal(o.n, cases[i].n);
 			for (k = 0; k < o.n; k++) {
-				assert_int_equal(o.overlong[k],
-					cases[i].overlong[k]);
+				assert_int_equal(
+					o.overlong[k], cases[i].overlong[k]);
 				if (!o.overlong[k])
-					assert_string_equal(o.lines[k],
-						cases[i].lines[k]);
+					assert_string_equal(
+						o.lines[k], cases[i].lines[k]);
 			}
 		}
 	}
@@ -102,8 +100,7 @@ test_nul_kept_with_length(void **state)
 
 	(void)state;
 	linebuf_init(&lb, buf, sizeof(buf));
-	assert_int_equal(linebuf_feed(&lb, "A\0B\r\n", 5, &used),
-		LINEBUF_LINE);
+	assert_int_equal(linebuf_feed(&lb, "A\0B\r\n", 5, &used), LINEBUF_LINE);
 	assert_int_equal(used, 5);
 	assert_int_equal(lb.len, 3);
 	assert_memory_equal(buf, "A\0B", 3);
@@ -118,12 +115,11 @@ test_next_forgets_partial(void **state)
 
 	(void)state;
 	linebuf_init(&lb, buf, sizeof(buf));
-	assert_int_equal(linebuf_feed(&lb, "EHLO x\r", 7, &used),
-		LINEBUF_MORE);
+	assert_int_equal(linebuf_feed(&lb, "EHLO x\r", 7, &used), LINEBUF_MORE);
 	linebuf_next(&lb);
 	/* The LF after a forgotten CR must not end an empty line. */
-	assert_int_equal(linebuf_feed(&lb, "\nQUIT\r\n", 7, &used),
-		LINEBUF_LINE);
+	assert_int_equal(
+		linebuf_feed(&lb, "\nQUIT\r\n", 7, &used), LINEBUF_LINE);
 	assert_string_equal(buf, "\nQUIT");
 }
 
