@@ -482,7 +482,7 @@ tls_start(struct session *s)
 	session_enter_state(s, STATE_HANDSHAKE);
 	callbacks_set(s);
 	altcp_arg(tpcb, s);
-	tpcb->connected = on_handshake;
+	altcp_connect(tpcb, NULL, 0, on_handshake);
 }
 
 static void
