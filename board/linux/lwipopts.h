@@ -60,6 +60,13 @@
 #define MEMP_NUM_UDP_PCB 4
 #define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
 
+/*
+ * On 64-bit hosts the IPv6 reassembly header does not fit in place of the
+ * fragment and lwIP asserts a second after start-up; copying it costs a
+ * few bytes per fragment.
+ */
+#define IPV6_FRAG_COPYHEADER 1
+
 #define LWIP_CHKSUM_ALGORITHM 3
 #define LWIP_TCP_KEEPALIVE 1
 #define LWIP_SO_RCVBUF 0

@@ -14,7 +14,16 @@ struct altcp_pcb;
 struct conf_listen;
 struct conf_tap;
 
-/* Reserve state for max_conns connections. Returns 0 or -1. */
+/*
+ * Reserve state for max_conns connections (lingering closes count until
+ * drained) plus CONF_LISTEN_MAX listeners, and start the backend's 500 ms
+ * lwIP timer: call once, after lwip_init. Returns 0 or -1.
+ *
+ * The pcbs behave as lwIP's TCP pcbs (altcp_tcp.c): callbacks run only
+ * from the loop, never from inside an altcp_* call, except that
+ * altcp_abort calls err with ERR_ABRT as tcp_abort does; err runs after
+ * the connection is gone; sent counts bytes handed to the kernel.
+ */
 int net_host_init(size_t max_conns);
 
 /*
@@ -33,16 +42,35 @@ void net_host_unlisten(void);
 
 #if POSTLET_TAP
 /*
- * Open the TAP device, bring up lwIP's netif on it with a static address
- * or DHCP, and register it with the loop. Returns 0, or -1 with the reason
- * in err ("tap0: No such device").
+ * Attach to the TAP device t->device (it must exist and belong to our
+ * user, or the process needs CAP_NET_ADMIN), bring up lwIP's netif on it
+ * with a random locally administered MAC, the static IPv4 address or DHCP,
+ * an IPv6 link-local address, SLAAC and t->addr6 (a /64), and register it
+ * with the loop. hostname's first label goes to the DHCP server. Call once,
+ * after lwip_init and loop_init. Returns 0, or -1 with the reason in err
+ * ("tap0: TUNSETIFF: Operation not permitted").
  */
 int net_tap_start(const struct conf_tap *t, const char *hostname, char *err,
 	size_t errlen);
+
+/*
+ * As net_host_listen, on lwIP's stack: "::" takes IPv6 only, like the host
+ * backend. The listener stays owned here until net_tap_unlisten.
+ */
 struct altcp_pcb *net_tap_listen(const struct conf_listen *l, char *err,
 	size_t errlen);
 struct altcp_pcb *net_tap_new(uint8_t ip_type);
 void net_tap_unlisten(void);
+
+/*
+ * The current IPv4 address as text in buf, for telling the user where
+ * postlet answers. Returns 0, or -1 while there is none (DHCP pending) or
+ * buf is too small.
+ */
+int net_tap_address4(char *buf, size_t len);
+
+/* Frames dropped either way: full device queue, pbufs exhausted. */
+unsigned long net_tap_dropped(void);
 #endif
 
 #endif

@@ -363,7 +363,10 @@ on_err(void *arg, err_t err)
 		return;
 	/* lwIP has freed the pcb already. */
 	s->pcb = NULL;
-	tls_err = s->tls_cfg != NULL ? tls_conn_error(s->tls) : 0;
+	/* The TLS state is only this session's once TLS was started. */
+	tls_err = s->state == STATE_HANDSHAKE || s->tls_active
+		? tls_conn_error(s->tls)
+		: 0;
 	if (tls_err != 0 && s->state == STATE_HANDSHAKE)
 		log_event(LOG_LEVEL_WARNING, s->id, "tls",
 			"error=\"%s\" code=%d", tls_error_text(tls_err),
