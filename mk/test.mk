@@ -60,7 +60,7 @@ $(eval $(call flavour,$(B)/test/asan,-fsanitize=address,undefined -fno-sanitize-
 
 pki: $(B)/test/pki/.done
 $(B)/test/pki/.done: tests/pki/make-pki
-	$(Q)tests/pki/make-pki $(B)/test/pki
+	$(Q)rm -rf $(B)/test/pki && tests/pki/make-pki $(B)/test/pki
 
 unit: pki $(addprefix $(B)/test/unit/,$(TESTS))
 	$(Q)set -e; for t in $(TESTS); do \
