@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 enum log_level {
-	LOG_LEVEL_ERROR,   /* a local fault: ours to fix */
+	LOG_LEVEL_ERROR, /* a local fault: ours to fix */
 	LOG_LEVEL_WARNING, /* a misbehaving peer or a refused input */
-	LOG_LEVEL_INFO,    /* normal flow: connect, tls, disconnect */
+	LOG_LEVEL_INFO, /* normal flow: connect, tls, disconnect */
 	LOG_LEVEL_DEBUG
 };
 

@@ -60,9 +60,14 @@ static int
 signals_setup(void)
 {
 	struct sigaction sa;
+	int i;
 
-	if (pipe2(d.sigpipe, O_NONBLOCK | O_CLOEXEC) != 0)
+	if (pipe(d.sigpipe) != 0)
 		return -1;
+	for (i = 0; i < 2; i++) {
+		fcntl(d.sigpipe[i], F_SETFL, O_NONBLOCK);
+		fcntl(d.sigpipe[i], F_SETFD, FD_CLOEXEC);
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -31,8 +31,8 @@ int net_host_init(size_t max_conns);
  * for "::"). The caller sets altcp_accept on it. NULL with the reason in
  * err ("127.0.0.1:587: Address in use").
  */
-struct altcp_pcb *net_host_listen(const struct conf_listen *l, char *err,
-	size_t errlen);
+struct altcp_pcb *
+net_host_listen(const struct conf_listen *l, char *err, size_t errlen);
 
 /* An unconnected pcb for altcp_connect; NULL when out of connections. */
 struct altcp_pcb *net_host_new(uint8_t ip_type);
@@ -57,8 +57,8 @@ int net_tap_start(const struct conf_tap *t, const char *hostname, char *err,
  * As net_host_listen, on lwIP's stack: "::" takes IPv6 only, like the host
  * backend. The listener stays owned here until net_tap_unlisten.
  */
-struct altcp_pcb *net_tap_listen(const struct conf_listen *l, char *err,
-	size_t errlen);
+struct altcp_pcb *
+net_tap_listen(const struct conf_listen *l, char *err, size_t errlen);
 struct altcp_pcb *net_tap_new(uint8_t ip_type);
 void net_tap_unlisten(void);
 
