@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "options.h"
+
 enum log_level {
 	LOG_LEVEL_ERROR, /* a local fault: ours to fix */
 	LOG_LEVEL_WARNING, /* a misbehaving peer or a refused input */
@@ -52,5 +54,16 @@ char *log_escape(char *dst, size_t dstlen, const void *src, size_t srclen);
 
 /* Lines dropped because the log could not take them without blocking. */
 unsigned long log_dropped(void);
+
+/*
+ * Debug traces (state changes and the like) cost flash and time on a
+ * device; they exist only in builds with POSTLET_DEBUG.
+ */
+#if POSTLET_DEBUG
+#define log_debug(sid, event, ...) \
+	log_event(LOG_LEVEL_DEBUG, sid, event, __VA_ARGS__)
+#else
+#define log_debug(sid, event, ...) ((void)0)
+#endif
 
 #endif

@@ -72,8 +72,8 @@ session_hostname(void)
 void
 session_enter_state(struct session *s, enum session_state next)
 {
-	log_event(LOG_LEVEL_DEBUG, s->id, "state", "from=%s to=%s",
-		state_names[s->state], state_names[next]);
+	log_debug(s->id, "state", "from=%s to=%s", state_names[s->state],
+		state_names[next]);
 	s->state = next;
 }
 
