@@ -5,8 +5,12 @@
 #                     configuration (127.0.0.1, high ports, test certificate)
 # make check          unit, sanitizer and integration tests
 # make install        install binary, example config and man page
+# make TARGET=mipsel  cross-build build/mipsel/postlet (also mips, armhf,
+#                     aarch64) with Debian's cross gcc and musl
+# make cross-check    cross-build every TARGET and run each under qemu
 #
 # Honoured: CC CFLAGS CPPFLAGS LDFLAGS AR STRIP DESTDIR PREFIX SBINDIR V=1
+#           CROSS_COMPILE=prefix- (gcc, ar, strip from that toolchain)
 #           LWIP_DIR= BEARSSL_DIR= (use these sources, fetch nothing)
 #           TAP=0 (leave out the lwIP-on-TAP backend)
 #           WERROR=1 (warnings in postlet's own files are errors)
@@ -15,13 +19,34 @@ VERSION = 0.1.0
 
 include mk/deps.mk
 
+# TARGET picks Debian's cross binutils and its musl wrapper for that
+# architecture (tools/install-cross-deps installs both). It is taken from
+# the command line only: build systems export TARGET for their own uses.
+CROSS_mipsel = mipsel-linux-gnu mipsel-linux-musl
+CROSS_mips = mips-linux-gnu mips-linux-musl
+CROSS_armhf = arm-linux-gnueabihf arm-linux-musleabihf
+CROSS_aarch64 = aarch64-linux-gnu aarch64-linux-musl
+CROSS_TARGETS = mipsel mips armhf aarch64
+ifeq ($(origin TARGET),environment)
+TARGET =
+endif
+ifneq ($(TARGET),)
+ifeq ($(CROSS_$(TARGET)),)
+$(error TARGET=$(TARGET): use one of $(CROSS_TARGETS))
+endif
+CROSS_COMPILE = $(word 1,$(CROSS_$(TARGET)))-
+CC_DEFAULT = $(word 2,$(CROSS_$(TARGET)))-gcc
+else
+CC_DEFAULT = $(if $(CROSS_COMPILE),$(CROSS_COMPILE)gcc,musl-gcc)
+endif
+
 ifeq ($(origin CC),default)
-CC = musl-gcc
+CC = $(CC_DEFAULT)
 endif
 ifeq ($(origin AR),default)
-AR = ar
+AR = $(CROSS_COMPILE)ar
 endif
-STRIP ?= strip
+STRIP ?= $(CROSS_COMPILE)strip
 CFLAGS ?= -Os -g
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -30,8 +55,18 @@ MANDIR ?= $(PREFIX)/share/man
 TAP ?= 1
 STATIC ?= 1
 
-B = build
-DL = $(B)/dl
+# Host and cross objects never mix: a TARGET builds in build/TARGET, a
+# CROSS_COMPILE in build/<its prefix>. The third-party sources are fetched
+# once into build/ and shared.
+BUILD = build
+ifneq ($(TARGET),)
+B = $(BUILD)/$(TARGET)
+else ifneq ($(CROSS_COMPILE),)
+B = $(BUILD)/$(notdir $(CROSS_COMPILE:%-=%))
+else
+B = $(BUILD)
+endif
+DL = $(BUILD)/dl
 ifeq ($(V),1)
 Q =
 else
@@ -39,11 +74,11 @@ Q = @
 endif
 
 ifeq ($(LWIP_DIR),)
-LWIP_DIR = $(B)/lwip-2.1.3
+LWIP_DIR = $(BUILD)/lwip-2.1.3
 LWIP_STAMP = $(LWIP_DIR)/.unpacked
 endif
 ifeq ($(BEARSSL_DIR),)
-BEARSSL_DIR = $(B)/bearssl-0.6
+BEARSSL_DIR = $(BUILD)/bearssl-0.6
 BEARSSL_STAMP = $(BEARSSL_DIR)/.unpacked
 endif
 
@@ -121,6 +156,12 @@ check: host-deps
 	$(Q)$(MAKE) --no-print-directory -f mk/test.mk check \
 		LWIP_DIR=$(LWIP_DIR) BEARSSL_DIR=$(BEARSSL_DIR) V=$(V)
 
+# Developer target, not part of check: cross-builds each TARGET and runs
+# it under qemu-user.
+cross-check:
+	$(Q)tools/install-cross-deps $(or $(TARGET),$(CROSS_TARGETS))
+	$(Q)tools/cross-check $(or $(TARGET),$(CROSS_TARGETS))
+
 bench: all
 	$(Q)tools/bench-memory $(B)/postlet
 
@@ -139,6 +180,7 @@ clean:
 	rm -rf $(B)/obj $(B)/lib $(B)/test $(B)/postlet $(B)/postlet.unstripped
 
 distclean:
-	rm -rf $(B)
+	rm -rf $(BUILD)
 
-.PHONY: all run check bench install install-strip clean distclean host-deps
+.PHONY: all run check cross-check bench install install-strip clean \
+	distclean host-deps

@@ -89,7 +89,8 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all $(DEFS) -Isrc -Iboard/linux \
 	-isystem $(LWIP_DIR)/src/include -isystem $(BEARSSL_DIR)/inc
 fuzz_conf_SRCS = $(wildcard src/conf/*.c) src/log.c
-fuzz_command_SRCS = src/smtp/linebuf.c src/smtp/commands.c
+fuzz_command_SRCS = src/smtp/linebuf.c src/smtp/commands.c src/smtp/path.c \
+	src/smtp/sasl.c
 fuzz_srv_SRCS = board/linux/resolve_srv.c
 FUZZERS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 

@@ -13,12 +13,15 @@
 #include "lwip/init.h"
 #include "lwip/ip_addr.h"
 
+#include "auth/users.h"
 #include "board.h"
 #include "log.h"
 #include "loop.h"
 #include "main.h"
 #include "net.h"
 #include "options.h"
+#include "relay/relay_conf.h"
+#include "resolve.h"
 #include "smtp/server.h"
 #include "tls/tls.h"
 
@@ -27,6 +30,7 @@
 
 static struct {
 	struct conf conf;
+	struct relay_conf relay;
 	const char *path;
 	int foreground;
 	int sigpipe[2];
@@ -111,35 +115,56 @@ listeners_same(const struct conf *a, const struct conf *b)
  * needs a restart, and the log says so. A broken file changes nothing.
  */
 static void
+reload_refused(const char *why)
+{
+	log_event(LOG_LEVEL_ERROR, "-", "reload", "result=refused error=\"%s\"",
+		why);
+}
+
+static void
 reload(void)
 {
 	struct conf nc;
 	struct tls_server_config *tls;
+	struct users *users;
 	char err[CONF_ERROR_MAX];
 
 	if (conf_load(&nc, d.path, err, sizeof(err)) != 0 ||
 		conf_check(&nc, d.path, err, sizeof(err)) != 0) {
-		log_event(LOG_LEVEL_ERROR, "-", "reload",
-			"result=refused error=\"%s\"", err);
+		reload_refused(err);
+		return;
+	}
+	users = users_load(nc.users, err, sizeof(err));
+	if (users == NULL) {
+		reload_refused(err);
 		return;
 	}
 	tls = tls_server_config_load(
 		nc.certificate, nc.key, nc.tls_session_cache, err, sizeof(err));
 	if (tls == NULL) {
-		log_event(LOG_LEVEL_ERROR, "-", "reload",
-			"result=refused error=\"%s\"", err);
+		users_free(users);
+		reload_refused(err);
+		return;
+	}
+	/* Both or neither: a half-applied reload would be hard to explain. */
+	if (smtp_server_set_users(users) != 0) {
+		users_free(users);
+		tls_server_config_free(tls);
+		reload_refused("old sessions still hold the users file");
 		return;
 	}
 	if (smtp_server_set_tls(tls) != 0) {
 		tls_server_config_free(tls);
-		log_event(LOG_LEVEL_ERROR, "-", "reload",
-			"result=refused error=\"old sessions hold TLS state\"");
+		reload_refused("old sessions still hold TLS state");
 		return;
 	}
-	if (!listeners_same(&d.conf, &nc))
+	if (!listeners_same(&d.conf, &nc) ||
+		strcmp(d.conf.relay, nc.relay) != 0 ||
+		strcmp(d.conf.relay_credentials, nc.relay_credentials) != 0)
 		log_event(LOG_LEVEL_WARNING, "-", "reload",
-			"note=\"listen, backend, max_sessions and "
-			"tls_record_size change on restart\"");
+			"note=\"listen, backend, max_sessions, "
+			"tls_record_size and relay settings change on "
+			"restart\"");
 	smtp_server_set_timeout(nc.timeout_idle);
 	if (!d.foreground)
 		log_set_level((enum log_level)nc.log_level);
@@ -230,10 +255,42 @@ network_start(void)
 	return listen_all() == 0 ? EXIT_OK : EXIT_NETWORK;
 }
 
+/*
+ * The upstream: where it is, its credentials, how to verify it. Returns
+ * an exit status; *tls is NULL only for a plaintext loopback upstream.
+ */
+static int
+relay_setup(const struct conf *c, struct tls_client_config **tls)
+{
+	char err[CONF_ERROR_MAX];
+
+	*tls = NULL;
+	if (c->relay[0] == '\0') {
+		fprintf(stderr,
+			"postlet: %s: no 'relay' directive: postlet "
+			"has nowhere to send mail\n",
+			d.path);
+		return EXIT_CONFIG;
+	}
+	if (relay_conf_make(&d.relay, c->relay, c->relay_credentials,
+		    c->relay_ca, c->relay_pin, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postlet: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (d.relay.tls != RELAY_TLS_NONE &&
+		relay_conf_tls(&d.relay, tls, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postlet: %s\n", err);
+		return EXIT_TLS;
+	}
+	return EXIT_OK;
+}
+
 int
 daemon_main(struct conf *c, const char *path, int foreground)
 {
 	struct tls_server_config *tls;
+	struct tls_client_config *relay_tls;
+	struct users *users;
 	char err[CONF_ERROR_MAX];
 	int rc;
 
@@ -244,6 +301,14 @@ daemon_main(struct conf *c, const char *path, int foreground)
 			: c->log_syslog ? LOG_TARGET_SYSLOG
 					: LOG_TARGET_STDERR,
 		(enum log_level)c->log_level);
+	users = users_load(c->users, err, sizeof(err));
+	if (users == NULL) {
+		fprintf(stderr, "postlet: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	rc = relay_setup(c, &relay_tls);
+	if (rc != EXIT_OK)
+		return rc;
 	tls = tls_server_config_load(
 		c->certificate, c->key, c->tls_session_cache, err, sizeof(err));
 	if (tls == NULL) {
@@ -251,7 +316,7 @@ daemon_main(struct conf *c, const char *path, int foreground)
 		return EXIT_TLS;
 	}
 	lwip_init();
-	if (smtp_server_init(c, tls) != 0) {
+	if (smtp_server_init(c, tls, users, &d.relay, relay_tls) != 0) {
 		fprintf(stderr, "postlet: out of memory for %u sessions\n",
 			c->max_sessions);
 		return EXIT_CONFIG;
@@ -262,6 +327,10 @@ daemon_main(struct conf *c, const char *path, int foreground)
 	if (signals_setup() != 0 ||
 		loop_fd_add(d.sigpipe[0], POLLIN, on_sigpipe, NULL) < 0) {
 		fprintf(stderr, "postlet: cannot set up signals\n");
+		return EXIT_CONFIG;
+	}
+	if (resolve_init() != 0) {
+		fprintf(stderr, "postlet: cannot start the name resolver\n");
 		return EXIT_CONFIG;
 	}
 	loop_set_idle_hook(idle);

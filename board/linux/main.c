@@ -2,6 +2,7 @@
  * postlet's one binary: the daemon, and subcommands that share its code.
  *   postlet [-f] [-c FILE]      run (-f: stay in front, log to stderr)
  *   postlet check [-c FILE]     validate the configuration and describe it
+ *   postlet passwd [-5] [-r N] NAME SENDERS   make a users file line
  *   postlet -V                  version and compiled-in options
  */
 #include <stdio.h>
@@ -14,6 +15,8 @@
 
 static const char usage_text[] = "usage: postlet [-f] [-c file]\n"
 				 "       postlet check [-c file]\n"
+				 "       postlet passwd [-5] [-r rounds] name "
+				 "senders\n"
 				 "       postlet -V\n";
 
 static int
@@ -55,6 +58,8 @@ main(int argc, char **argv)
 	int foreground = 0, check = 0, opt;
 	struct conf c;
 
+	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
+		return passwd_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "check") == 0) {
 		check = 1;
 		argv++;

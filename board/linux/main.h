@@ -22,6 +22,9 @@ int main_conf_load(struct conf *c, const char *path);
 /* `postlet check`: validate and describe. Returns an exit status. */
 int check_main(const char *path);
 
+/* `postlet passwd`: print a users file line. Returns an exit status. */
+int passwd_main(int argc, char **argv);
+
 /* Run the daemon on a loaded configuration. Returns an exit status. */
 int daemon_main(struct conf *c, const char *path, int foreground);
 

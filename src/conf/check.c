@@ -81,6 +81,16 @@ tap_gateway(const struct conf *c)
 	return NULL;
 }
 
+/* Sessions per client are part of max_sessions, never more. */
+static const char *
+sessions_per_client(const struct conf *c)
+{
+	if (c->max_sessions_per_client > c->max_sessions)
+		return "'max_sessions_per_client' is larger than "
+		       "'max_sessions'";
+	return NULL;
+}
+
 static const check_fn checks[] = {
 	need_listen,
 	unique_listen,
@@ -88,6 +98,7 @@ static const check_fn checks[] = {
 	need_key,
 	tap_address,
 	tap_gateway,
+	sessions_per_client,
 };
 
 int

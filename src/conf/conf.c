@@ -16,6 +16,23 @@
 /* What a UTF-8 editor may put in front of the first line. */
 static const char bom[] = "\xef\xbb\xbf";
 
+/* Debian's bundle of the system's trust anchors. */
+#define CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
+
+/*
+ * The domain of a host "mail.example.org" is "example.org"; a name with
+ * fewer than three labels is taken whole, since "example.org" should not
+ * make "org".
+ */
+static void
+domain_default(struct conf *c)
+{
+	const char *dot = strchr(c->hostname, '.');
+	const char *d = dot && strchr(dot + 1, '.') ? dot + 1 : c->hostname;
+
+	memmove(c->domain, d, strlen(d) + 1);
+}
+
 void
 conf_defaults(struct conf *c)
 {
@@ -39,6 +56,31 @@ conf_defaults(struct conf *c)
 	memcpy(c->tap.device, "tap0", sizeof("tap0"));
 	c->log_syslog = 1;
 	c->log_level = LOG_LEVEL_INFO;
+
+	domain_default(c);
+	memcpy(c->users, "/etc/postlet/users", sizeof("/etc/postlet/users"));
+	memcpy(c->relay_ca, CA_BUNDLE, sizeof(CA_BUNDLE));
+	c->max_message_size = 26214400; /* 25 MiB, what large providers take */
+	c->max_recipients = 100; /* RFC 5321 4.5.3.1.8: at least 100 */
+	c->max_sessions_per_client = 4;
+	c->rate_messages = 200;
+	c->rate_recipients = 1000;
+	c->add_to = 1;
+	c->received_client_address = 0;
+}
+
+/* Defaults that follow from other directives when the file is silent. */
+static void
+derive(struct conf *c, uint64_t seen)
+{
+	const struct conf_directive *d = conf_directive_find("domain");
+
+	if (!(seen & UINT64_C(1) << conf_directive_index(d)))
+		domain_default(c);
+	d = conf_directive_find("max_sessions_per_client");
+	if (!(seen & UINT64_C(1) << conf_directive_index(d)) &&
+		c->max_sessions_per_client > c->max_sessions)
+		c->max_sessions_per_client = c->max_sessions;
 }
 
 int
@@ -101,15 +143,15 @@ check_bytes(struct conf_ctx *x, const char *s, size_t len)
 
 /* Run one split line through its directive's row of the table. */
 static int
-apply(struct conf_ctx *x, struct conf *c, uint32_t *seen)
+apply(struct conf_ctx *x, struct conf *c, uint64_t *seen)
 {
 	const struct conf_directive *d = conf_directive_find(x->argv[0]);
-	uint32_t bit;
+	uint64_t bit;
 
 	if (d == NULL)
 		return conf_error(x, "unknown directive '%.*s'", CONF_QUOTE_MAX,
 			x->argv[0]);
-	bit = UINT32_C(1) << conf_directive_index(d);
+	bit = UINT64_C(1) << conf_directive_index(d);
 	if ((*seen & bit) && !d->repeat)
 		return conf_error(x, "duplicate '%s'", d->name);
 	*seen |= bit;
@@ -130,7 +172,7 @@ apply(struct conf_ctx *x, struct conf *c, uint32_t *seen)
 /* Parse the line s[0..len), its line ending already taken off. */
 static int
 parse_line(struct conf_ctx *x, struct conf *c, const char *s, size_t len,
-	uint32_t *seen)
+	uint64_t *seen)
 {
 	char line[CONF_LINE_MAX];
 
@@ -161,7 +203,7 @@ conf_parse(struct conf *c, const char *name, const char *buf, size_t len,
 {
 	struct conf_ctx x;
 	struct conf tmp = *c;
-	uint32_t seen = 0;
+	uint64_t seen = 0;
 	size_t pos = 0;
 
 	memset(&x, 0, sizeof(x));
@@ -187,6 +229,7 @@ conf_parse(struct conf *c, const char *name, const char *buf, size_t len,
 			return -1;
 		pos += n + (nl != NULL);
 	}
+	derive(&tmp, seen);
 	*c = tmp;
 	return 0;
 }

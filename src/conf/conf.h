@@ -15,6 +15,7 @@
 #define CONF_ERROR_MAX 320
 #define CONF_FILE_MAX 65536 /* bytes in a whole file */
 #define CONF_LINE_MAX 1024 /* bytes in a line, with its NUL */
+#define CONF_PIN_MAX 80 /* "sha256//" and base64, or 64 hex digits */
 
 enum conf_tls_mode {
 	CONF_TLS_STARTTLS, /* 587: plaintext greeting, STARTTLS required */
@@ -55,9 +56,28 @@ struct conf {
 	struct conf_tap tap;
 	int log_syslog; /* 1 syslog, 0 stderr */
 	int log_level; /* enum log_level */
+
+	/* Submission: users, the upstream relay, limits, message fixups. */
+	char domain[CONF_NAME_MAX + 1]; /* qualifies unqualified addresses */
+	char users[CONF_PATH_MAX]; /* the users file, users.h */
+	char relay[CONF_PATH_MAX]; /* upstream URL or domain, as written */
+	char relay_credentials[CONF_PATH_MAX]; /* "" for none */
+	char relay_ca[CONF_PATH_MAX]; /* PEM trust anchors */
+	char relay_pin[CONF_PIN_MAX]; /* "" for none; as written */
+	unsigned long max_message_size; /* bytes, advertised with SIZE */
+	unsigned max_recipients; /* per message */
+	unsigned max_sessions_per_client; /* per client address */
+	unsigned rate_messages; /* per user per hour; 0 no limit */
+	unsigned rate_recipients; /* per user per hour; 0 no limit */
+	int add_to; /* add "To: undisclosed-recipients:;" when none */
+	int received_client_address; /* show it in Received: after AUTH */
 };
 
-/* Fill c with the defaults every directive falls back to. */
+/*
+ * Fill c with the defaults every directive falls back to. conf_parse
+ * derives domain from hostname, and lowers max_sessions_per_client to
+ * max_sessions, when the file does not set them.
+ */
 void conf_defaults(struct conf *c);
 
 /*

@@ -29,13 +29,41 @@ set_path(struct conf_ctx *x, const struct conf_directive *d, struct conf *c)
 	return conf_value_string(x->argv[1], FIELD(c, d), d->hi);
 }
 
+/* hostname and domain: a domain name, into a field of d->hi bytes. */
 static int
-set_hostname(struct conf_ctx *x, const struct conf_directive *d, struct conf *c)
+set_domain(struct conf_ctx *x, const struct conf_directive *d, struct conf *c)
 {
-	(void)d;
 	if (conf_value_domain(x->argv[1]) != 0)
 		return -1;
-	return conf_value_string(x->argv[1], c->hostname, sizeof(c->hostname));
+	return conf_value_string(x->argv[1], FIELD(c, d), d->hi);
+}
+
+/*
+ * A size in bytes: its range fits unsigned, so the shared number reader
+ * serves, and it is stored in an unsigned long for the message path.
+ */
+static int
+set_size(struct conf_ctx *x, const struct conf_directive *d, struct conf *c)
+{
+	unsigned v;
+
+	if (conf_value_number(x->argv[1], d->lo, d->hi, &v) != 0)
+		return conf_error(x, "'%s' wants a number from %u to %u",
+			d->name, d->lo, d->hi);
+	*(unsigned long *)(void *)FIELD(c, d) = v;
+	return 0;
+}
+
+static int
+set_yes_no(struct conf_ctx *x, const struct conf_directive *d, struct conf *c)
+{
+	static const char *const words[] = {"no", "yes", NULL};
+	int i = conf_value_word(x->argv[1], words);
+
+	if (i < 0)
+		return -1;
+	*(int *)(void *)FIELD(c, d) = i;
+	return 0;
 }
 
 static int
@@ -173,7 +201,10 @@ set_tap_address6(
 		sizeof(c->tap.addr6), &c->tap.prefix6);
 }
 
-/* Rows: a directive of one value, a number in lo..hi, a path. */
+/*
+ * Rows: a directive of one value, a number in lo..hi, a path, a string
+ * of the field's size, a domain name, a size in bytes, yes or no.
+ */
 #define ONE(n, fn, w) \
 	{ \
 		.name = n, .set = fn, .max_args = 1, .wants = w \
@@ -189,13 +220,37 @@ set_tap_address6(
 		.wants = "a path of at most 255 bytes", \
 		.off = offsetof(struct conf, field), .hi = CONF_PATH_MAX \
 	}
+#define STRING(n, field, w) \
+	{ \
+		.name = n, .set = set_path, .max_args = 1, .wants = w, \
+		.off = offsetof(struct conf, field), \
+		.hi = sizeof(((struct conf *)0)->field) \
+	}
+#define DOMAIN(n, field) \
+	{ \
+		.name = n, .set = set_domain, .max_args = 1, \
+		.wants = "a domain name of letters, digits, hyphens and dots", \
+		.off = offsetof(struct conf, field), \
+		.hi = sizeof(((struct conf *)0)->field) \
+	}
+#define SIZE(n, field, min, max) \
+	{ \
+		.name = n, .set = set_size, .max_args = 1, \
+		.off = offsetof(struct conf, field), .lo = min, .hi = max \
+	}
+#define YES_NO(n, field) \
+	{ \
+		.name = n, .set = set_yes_no, .max_args = 1, \
+		.wants = "yes or no", .off = offsetof(struct conf, field) \
+	}
 
 /* Sorted by name, as doc/configuration.md lists them. */
 static const struct conf_directive directives[] = {
+	YES_NO("add_to", add_to),
 	ONE("backend", set_backend, "host or tap"),
 	PATH("certificate", certificate),
-	ONE("hostname", set_hostname,
-		"a domain name of letters, digits, hyphens and dots"),
+	DOMAIN("domain", domain),
+	DOMAIN("hostname", hostname),
 	PATH("key", key),
 	{.name = "listen",
 		.set = set_listen,
@@ -204,7 +259,19 @@ static const struct conf_directive directives[] = {
 		.wants = "ADDRESS:PORT [starttls|tls]"},
 	ONE("log", set_log, "syslog or stderr"),
 	ONE("log_level", set_log_level, "error, warning, info or debug"),
+	SIZE("max_message_size", max_message_size, 1024, 2147483647),
+	NUMBER("max_recipients", max_recipients, 1, 1000),
 	NUMBER("max_sessions", max_sessions, 1, 1024),
+	NUMBER("max_sessions_per_client", max_sessions_per_client, 1, 1024),
+	NUMBER("rate_messages", rate_messages, 0, 100000),
+	NUMBER("rate_recipients", rate_recipients, 0, 1000000),
+	YES_NO("received_client_address", received_client_address),
+	STRING("relay", relay,
+		"smtp://HOST[:PORT], smtps://HOST[:PORT], "
+		"smtp+plain://127.0.0.1:PORT or a domain"),
+	PATH("relay_ca", relay_ca),
+	PATH("relay_credentials", relay_credentials),
+	STRING("relay_pin", relay_pin, "64 hex digits or sha256//BASE64"),
 	ONE("tap_address4", set_tap_address4, "dhcp or A.B.C.D/LEN"),
 	ONE("tap_address6", set_tap_address6, "X:X::X/LEN"),
 	ONE("tap_device", set_tap_device,
@@ -214,12 +281,13 @@ static const struct conf_directive directives[] = {
 	NUMBER("timeout_idle", timeout_idle, 10, 3600),
 	NUMBER("tls_record_size", tls_record_size, 512, 16384),
 	NUMBER("tls_session_cache", tls_session_cache, 0, 4096),
+	PATH("users", users),
 };
 
 #define NDIRECTIVES (sizeof(directives) / sizeof(directives[0]))
 
-/* conf.c remembers the directives seen in a 32-bit mask. */
-_Static_assert(NDIRECTIVES <= 32, "too many directives for the seen mask");
+/* conf.c remembers the directives seen in a 64-bit mask. */
+_Static_assert(NDIRECTIVES <= 64, "too many directives for the seen mask");
 
 const struct conf_directive *
 conf_directive_find(const char *name)

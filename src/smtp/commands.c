@@ -3,6 +3,7 @@
  * that refuses bad arguments with a precise reply, and the action.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,7 +17,11 @@ struct command {
 	void (*proceed)(struct session *s, const char *args);
 };
 
-#define IN_SESSION (STATE_BIT(STATE_GREETED) | STATE_BIT(STATE_READY))
+#define IN_SESSION \
+	(STATE_BIT(STATE_GREETED) | STATE_BIT(STATE_READY) | \
+		STATE_BIT(STATE_MAIL))
+#define READY STATE_BIT(STATE_READY)
+#define IN_MAIL STATE_BIT(STATE_MAIL)
 
 static int
 check_none(struct session *s, const char *args)
@@ -47,20 +52,31 @@ check_domain(struct session *s, const char *args)
 static void
 ehlo(struct session *s, const char *args)
 {
-	(void)args;
+	const struct conf *c = session_conf();
+
+	/* RFC 5321 4.1.4: EHLO ends any transaction, like RSET. */
+	session_transaction_reset(s);
+	snprintf(s->helo, sizeof(s->helo), "%s", args);
 	s->esmtp = 1;
 	session_enter_state(s, STATE_READY);
 	session_reply(s, "250-%s", session_hostname());
 	session_reply(s, "250-PIPELINING");
+	session_reply(s, "250-SIZE %lu", c->max_message_size);
+	session_reply(s, "250-8BITMIME");
+	session_reply(s, "250-SMTPUTF8");
 	if (s->mode == CONF_TLS_STARTTLS && !s->tls_active)
 		session_reply(s, "250-STARTTLS");
+	/* RFC 4954 4: offer AUTH only where it will be accepted. */
+	if (s->tls_active && s->user == NULL)
+		session_reply(s, "250-AUTH PLAIN LOGIN");
 	session_reply(s, "250 ENHANCEDSTATUSCODES");
 }
 
 static void
 helo(struct session *s, const char *args)
 {
-	(void)args;
+	session_transaction_reset(s);
+	snprintf(s->helo, sizeof(s->helo), "%s", args);
 	s->esmtp = 0;
 	session_enter_state(s, STATE_READY);
 	session_reply(s, "250 %s", session_hostname());
@@ -99,7 +115,75 @@ static void
 rset(struct session *s, const char *args)
 {
 	(void)args;
+	session_transaction_reset(s);
 	session_reply(s, "250 2.0.0 Reset");
+}
+
+static int
+check_auth(struct session *s, const char *args)
+{
+	if (!s->tls_active) {
+		session_reply(s,
+			"538 5.7.11 Encryption required for "
+			"requested authentication mechanism");
+		return -1;
+	}
+	if (s->user != NULL) {
+		session_reply(s, "503 5.5.1 Already authenticated");
+		return -1;
+	}
+	if (*args == '\0') {
+		session_reply(s, "501 5.5.4 Syntax: AUTH mechanism");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+auth(struct session *s, const char *args)
+{
+	smtp_auth_start(s, args);
+}
+
+static void
+mail(struct session *s, const char *args)
+{
+	smtp_mail(s, args);
+}
+
+static void
+rcpt(struct session *s, const char *args)
+{
+	smtp_rcpt(s, args);
+}
+
+static void
+data(struct session *s, const char *args)
+{
+	smtp_data(s, args);
+}
+
+/* RFC 5321 3.5.3: 252 when postlet will not say who exists. */
+static void
+vrfy(struct session *s, const char *args)
+{
+	(void)args;
+	session_reply(s,
+		"252 2.5.0 Cannot VRFY user, but will accept "
+		"message and attempt delivery");
+}
+
+static void
+help(struct session *s, const char *args)
+{
+	(void)args;
+	session_reply(s,
+		"214-2.0.0 postlet, a mail submission agent "
+		"(RFC 6409)");
+	session_reply(s,
+		"214-2.0.0 Commands: EHLO HELO STARTTLS AUTH MAIL "
+		"RCPT DATA RSET NOOP VRFY HELP QUIT");
+	session_reply(s, "214 2.0.0 End of HELP");
 }
 
 static void
@@ -122,18 +206,20 @@ not_implemented(struct session *s, const char *args)
 static const struct command commands[] = {
 	{"EHLO", IN_SESSION, check_domain, ehlo},
 	{"HELO", IN_SESSION, check_domain, helo},
-	{"STARTTLS", IN_SESSION, check_starttls, starttls},
+	{"STARTTLS", STATE_BIT(STATE_GREETED) | READY, check_starttls,
+		starttls},
 	{"NOOP", IN_SESSION, check_none, noop},
 	{"RSET", IN_SESSION, check_no_args, rset},
 	{"QUIT", IN_SESSION, check_no_args, quit},
-	{"AUTH", IN_SESSION, check_none, not_implemented},
-	{"MAIL", IN_SESSION, check_none, not_implemented},
-	{"RCPT", IN_SESSION, check_none, not_implemented},
-	{"DATA", IN_SESSION, check_none, not_implemented},
+	{"AUTH", READY, check_auth, auth},
+	{"MAIL", READY, check_none, mail},
+	{"RCPT", IN_MAIL, check_none, rcpt},
+	{"DATA", IN_MAIL, check_none, data},
+	{"VRFY", IN_SESSION, check_none, vrfy},
+	{"HELP", IN_SESSION, check_none, help},
+	/* Known verbs postlet does not offer (RFC 3030, RFC 5321 3.5). */
 	{"BDAT", IN_SESSION, check_none, not_implemented},
-	{"VRFY", IN_SESSION, check_none, not_implemented},
 	{"EXPN", IN_SESSION, check_none, not_implemented},
-	{"HELP", IN_SESSION, check_none, not_implemented},
 };
 
 static const struct command *

@@ -11,8 +11,11 @@
 #include "lwip/ip_addr.h"
 #include "lwip/pbuf.h"
 
+#include "auth/rate.h"
+#include "auth/throttle.h"
 #include "board.h"
 #include "log.h"
+#include "relay/relay.h"
 #include "smtp/server.h"
 #include "smtp/session.h"
 
@@ -22,6 +25,9 @@
 #define HANDSHAKE_TIMEOUT_MS 30000u
 #define CLOSING_TIMEOUT_MS 10000u
 #define RETIRED_MAX 4
+/* Failed-login and rate records kept, whatever the number of clients. */
+#define THROTTLE_ENTRIES 256
+#define RATE_ENTRIES 256
 
 struct listener {
 	enum conf_tls_mode mode;
@@ -36,14 +42,24 @@ static struct {
 	struct tls_conn *tls_conns;
 	struct tls_server_config *tls;
 	struct tls_server_config *retired[RETIRED_MAX];
+	struct users *users;
+	struct users *users_retired[RETIRED_MAX];
+	struct conf conf;
+	const struct relay_conf *relay_conf;
+	struct tls_client_config *relay_tls;
+	struct relay *relays;
+	struct tls_conn *relay_conns;
+	unsigned char *relay_mem;
+	size_t relay_buflen;
 	uint32_t timeout_ms;
 	uint32_t id_base;
 	uint32_t id_next;
 	int draining;
 	/*
-	 * Set when a callback had to abort its own pcb: lwIP then needs
-	 * ERR_ABRT back from that callback, and only then.
+	 * The pcb whose callback runs, and whether it had to be aborted:
+	 * lwIP then needs ERR_ABRT back from that callback, and only then.
 	 */
+	struct altcp_pcb *in_callback;
 	int aborted;
 	char hostname[CONF_NAME_MAX + 1];
 	struct listener listeners[CONF_LISTEN_MAX];
@@ -55,6 +71,9 @@ static const char *const state_names[] = {
 	"handshake",
 	"greeted",
 	"ready",
+	"auth",
+	"mail",
+	"data",
 	"starttls",
 	"closing",
 };
@@ -67,6 +86,30 @@ const char *
 session_hostname(void)
 {
 	return srv.hostname;
+}
+
+const struct conf *
+session_conf(void)
+{
+	return &srv.conf;
+}
+
+const struct users *
+session_users(void)
+{
+	return srv.users;
+}
+
+const struct relay_conf *
+session_relay_conf(void)
+{
+	return srv.relay_conf;
+}
+
+struct tls_client_config *
+session_relay_tls(void)
+{
+	return srv.relay_tls;
 }
 
 void
@@ -127,6 +170,7 @@ session_alloc(void)
 		s->tls = &srv.tls_conns[i];
 		s->tls_buf = srv.tls_mem + i * srv.tls_buflen;
 		s->tls_buflen = srv.tls_buflen;
+		s->relay = &srv.relays[i];
 		linebuf_init(&s->lb, s->line, sizeof(s->line));
 		session_id_make(s);
 		srv.active++;
@@ -166,16 +210,27 @@ session_end(struct session *s, const char *reason)
 {
 	struct altcp_pcb *pcb = s->pcb;
 
+	smtp_proxy_close(s);
 	if (pcb != NULL) {
 		callbacks_clear(pcb);
 		if (altcp_close(pcb) != ERR_OK) {
 			altcp_abort(pcb);
-			srv.aborted = 1;
+			if (pcb == srv.in_callback)
+				srv.aborted = 1;
 		}
 	}
-	log_event(LOG_LEVEL_INFO, s->id, "disconnect", "reason=%s commands=%u",
-		reason, s->commands);
+	log_event(LOG_LEVEL_INFO, s->id, "disconnect",
+		"reason=%s commands=%u messages=%u", reason, s->commands,
+		s->messages);
 	session_free(s);
+}
+
+/* Called first in each connection callback; pairs with callback_result. */
+static void
+callback_enter(struct altcp_pcb *pcb)
+{
+	srv.in_callback = pcb;
+	srv.aborted = 0;
 }
 
 /* What a callback returns once it is done with its session. */
@@ -185,6 +240,7 @@ callback_result(void)
 	err_t e = srv.aborted ? ERR_ABRT : ERR_OK;
 
 	srv.aborted = 0;
+	srv.in_callback = NULL;
 	return e;
 }
 
@@ -250,10 +306,25 @@ discard_input(struct session *s)
 			n + partial);
 }
 
+/* Only AUTH lines may use the room RFC 4954 gives them. */
+static int
+too_long(const struct session *s)
+{
+	return s->lb.len > SMTP_COMMAND_MAX &&
+		strncasecmp(s->line, "AUTH ", 5) != 0;
+}
+
 static void
 handle_line(struct session *s, enum linebuf_result r)
 {
-	if (r == LINEBUF_OVERLONG) {
+	if (s->state == STATE_AUTH) {
+		if (r == LINEBUF_OVERLONG)
+			smtp_auth_response(s, "*", 1);
+		else
+			smtp_auth_response(s, s->line, s->lb.len);
+		/* The response held a secret: do not leave it lying about. */
+		memset(s->line, 0, s->lb.len);
+	} else if (r == LINEBUF_OVERLONG || too_long(s)) {
 		s->commands++;
 		session_reply(s, "500 5.5.2 Line too long");
 	} else if (memchr(s->line, '\0', s->lb.len) != NULL) {
@@ -277,15 +348,47 @@ looks_like_tls(const struct session *s)
 
 static void tls_start(struct session *s);
 
+/* States in which the session reads commands or message bytes. */
+#define READING \
+	(STATE_BIT(STATE_GREETED) | STATE_BIT(STATE_READY) | \
+		STATE_BIT(STATE_AUTH) | STATE_BIT(STATE_MAIL) | \
+		STATE_BIT(STATE_DATA))
+
+static int
+reading(const struct session *s)
+{
+	return s->pcb != NULL && s->wait == WAIT_NONE &&
+		(READING & STATE_BIT(s->state)) != 0 &&
+		sizeof(s->out) - s->outlen >= SMTP_REPLY_MAX;
+}
+
+/* Message bytes go to the message path, not the line reader. */
+static void
+data_process(struct session *s)
+{
+	const char *in = s->in != NULL ? s->in->payload : NULL;
+	size_t len = s->in != NULL ? s->in->len : 0;
+	size_t used = smtp_data_feed(s, in, len);
+
+	consume(s, used);
+}
+
 static void
 session_process(struct session *s)
 {
-	while (s->in != NULL && s->pcb != NULL &&
-		(s->state == STATE_GREETED || s->state == STATE_READY)) {
+	while (reading(s)) {
 		enum linebuf_result r;
 		size_t used = 0;
 
-		if (sizeof(s->out) - s->outlen < SMTP_REPLY_MAX)
+		if (s->state == STATE_DATA) {
+			size_t before = s->in != NULL ? s->in->tot_len : 0;
+
+			data_process(s);
+			if (s->in == NULL || s->in->tot_len == before)
+				break;
+			continue;
+		}
+		if (s->in == NULL)
 			break;
 		if (s->in->len > 0 && looks_like_tls(s)) {
 			log_event(LOG_LEVEL_WARNING, s->id, "protocol",
@@ -302,6 +405,11 @@ session_process(struct session *s)
 		return;
 	if (s->state == STATE_STARTTLS || s->state == STATE_CLOSING)
 		discard_input(s);
+	if (s->eof && s->in == NULL && s->wait == WAIT_NONE &&
+		s->state != STATE_CLOSING) {
+		s->close_reason = "peer-closed";
+		session_enter_state(s, STATE_CLOSING);
+	}
 	session_flush(s);
 	if (s->state == STATE_STARTTLS && s->outlen == 0)
 		tls_start(s);
@@ -314,23 +422,28 @@ on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct session *s = arg;
 
-	(void)pcb;
 	if (s == NULL) {
 		if (p != NULL)
 			pbuf_free(p);
 		return ERR_OK;
 	}
+	callback_enter(pcb);
 	if (p == NULL || err != ERR_OK) {
+		/*
+		 * A client may half-close after its last pipelined command:
+		 * finish what it sent, then close.
+		 */
 		if (p != NULL)
 			pbuf_free(p);
-		session_end(s, "peer-closed");
+		s->eof = 1;
+		session_process(s);
 		return callback_result();
 	}
 	s->last_activity = board_now_ms();
 	if (s->state == STATE_STARTTLS || s->state == STATE_CLOSING) {
 		altcp_recved(pcb, p->tot_len);
 		pbuf_free(p);
-		return ERR_OK;
+		return callback_result();
 	}
 	if (s->in == NULL)
 		s->in = p;
@@ -345,10 +458,10 @@ on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
 {
 	struct session *s = arg;
 
-	(void)pcb;
 	(void)len;
 	if (s == NULL)
 		return ERR_OK;
+	callback_enter(pcb);
 	session_process(s);
 	return callback_result();
 }
@@ -380,6 +493,10 @@ on_err(void *arg, err_t err)
 static uint32_t
 state_timeout(const struct session *s)
 {
+	/* The relay enforces the upstream's own timeouts meanwhile. */
+	if (s->wait == WAIT_UPSTREAM || s->wait == WAIT_BODY ||
+		s->wait == WAIT_THROTTLE)
+		return UINT32_MAX;
 	switch (s->state) {
 	case STATE_HANDSHAKE:
 		return HANDSHAKE_TIMEOUT_MS;
@@ -396,16 +513,20 @@ on_poll(void *arg, struct altcp_pcb *pcb)
 {
 	struct session *s = arg;
 
-	(void)pcb;
 	if (s == NULL)
 		return ERR_OK;
+	callback_enter(pcb);
+	smtp_auth_timer(s);
+	if (s->state == STATE_FREE || s->pcb != pcb)
+		return callback_result();
 	if (board_now_ms() - s->last_activity < state_timeout(s)) {
 		session_process(s);
 		return callback_result();
 	}
 	log_event(LOG_LEVEL_WARNING, s->id, "timeout", "state=%s",
 		state_names[s->state]);
-	if (s->state == STATE_GREETED || s->state == STATE_READY) {
+	if (s->state == STATE_GREETED || s->state == STATE_READY ||
+		s->state == STATE_AUTH || s->state == STATE_MAIL) {
 		s->outlen = 0;
 		session_reply(s,
 			"421 4.4.2 %s Idle timeout, closing connection",
@@ -443,9 +564,9 @@ on_handshake(void *arg, struct altcp_pcb *pcb, err_t err)
 	struct session *s = arg;
 	struct tls_info info;
 
-	(void)pcb;
 	if (s == NULL || err != ERR_OK)
 		return ERR_OK;
+	callback_enter(pcb);
 	s->tls_active = 1;
 	s->last_activity = board_now_ms();
 	if (tls_conn_info(s->tls, &info) == 0)
@@ -488,20 +609,52 @@ tls_start(struct session *s)
 	altcp_connect(tpcb, NULL, 0, on_handshake);
 }
 
+struct peer {
+	char text[64]; /* "address port=N" for logs */
+	char ip[IPADDR_STRLEN_MAX];
+	unsigned char key[16]; /* the address as bytes */
+	size_t keylen;
+};
+
 static void
-client_text(struct altcp_pcb *pcb, char *buf, size_t len)
+peer_get(struct altcp_pcb *pcb, struct peer *pr)
 {
 	ip_addr_t addr;
 	u16_t port = 0;
-	char ip[IPADDR_STRLEN_MAX];
 
-	if (altcp_get_tcp_addrinfo(pcb, 0, &addr, &port) != ERR_OK) {
-		snprintf(buf, len, "unknown");
+	memset(pr, 0, sizeof(*pr));
+	if (altcp_get_tcp_addrinfo(pcb, 0, &addr, &port) != ERR_OK ||
+		ipaddr_ntoa_r(&addr, pr->ip, sizeof(pr->ip)) == NULL) {
+		snprintf(pr->ip, sizeof(pr->ip), "unknown");
+		snprintf(pr->text, sizeof(pr->text), "unknown");
 		return;
 	}
-	if (ipaddr_ntoa_r(&addr, ip, sizeof(ip)) == NULL)
-		snprintf(ip, sizeof(ip), "unknown");
-	snprintf(buf, len, "%s port=%u", ip, (unsigned)port);
+	snprintf(pr->text, sizeof(pr->text), "%s port=%u", pr->ip,
+		(unsigned)port);
+	if (IP_IS_V4(&addr)) {
+		memcpy(pr->key, &ip_2_ip4(&addr)->addr, 4);
+		pr->keylen = 4;
+	} else {
+		memcpy(pr->key, ip_2_ip6(&addr)->addr, 16);
+		pr->keylen = 16;
+	}
+}
+
+/* Sessions open from the same address, against max_sessions_per_client. */
+static unsigned
+sessions_from(const struct peer *pr)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < srv.nsessions; i++) {
+		const struct session *o = &srv.pool[i];
+
+		if (o->state != STATE_FREE && o->client_keylen == pr->keylen &&
+			memcmp(o->client_key, pr->key, pr->keylen) == 0)
+			n++;
+	}
+	return n;
 }
 
 /*
@@ -510,14 +663,13 @@ client_text(struct altcp_pcb *pcb, char *buf, size_t len)
  * so it is only closed.
  */
 static void
-refuse(struct altcp_pcb *pcb, const struct listener *l, const char *why)
+refuse(struct altcp_pcb *pcb, const struct listener *l, const struct peer *pr,
+	const char *why)
 {
 	static const char busy[] = "421 4.3.2 Too busy, try again later\r\n";
-	char client[64];
 
-	client_text(pcb, client, sizeof(client));
 	log_event(LOG_LEVEL_WARNING, "-", "refuse", "client=%s reason=%s",
-		client, why);
+		pr->text, why);
 	if (l->mode == CONF_TLS_STARTTLS &&
 		altcp_write(pcb, busy, sizeof(busy) - 1, TCP_WRITE_FLAG_COPY) ==
 			ERR_OK)
@@ -529,24 +681,44 @@ refuse(struct altcp_pcb *pcb, const struct listener *l, const char *why)
 	}
 }
 
+static const char *
+refusal(const struct peer *pr)
+{
+	if (srv.draining)
+		return "shutting-down";
+	if (srv.active >= srv.nsessions)
+		return "max-sessions";
+	if (sessions_from(pr) >= srv.conf.max_sessions_per_client)
+		return "max-sessions-per-client";
+	return NULL;
+}
+
 static err_t
 on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 {
 	const struct listener *l = arg;
 	struct session *s;
+	struct peer pr;
+	const char *why;
 
 	if (err != ERR_OK || pcb == NULL)
 		return ERR_VAL;
-	s = srv.draining ? NULL : session_alloc();
+	callback_enter(pcb);
+	peer_get(pcb, &pr);
+	why = refusal(&pr);
+	s = why == NULL ? session_alloc() : NULL;
 	if (s == NULL) {
-		refuse(pcb, l, srv.draining ? "shutting-down" : "max-sessions");
+		refuse(pcb, l, &pr, why != NULL ? why : "max-sessions");
 		return callback_result();
 	}
 	s->pcb = pcb;
 	s->mode = l->mode;
 	s->tls_cfg = srv.tls;
 	s->last_activity = board_now_ms();
-	client_text(pcb, s->client, sizeof(s->client));
+	snprintf(s->client, sizeof(s->client), "%s", pr.text);
+	snprintf(s->client_ip, sizeof(s->client_ip), "%s", pr.ip);
+	memcpy(s->client_key, pr.key, sizeof(s->client_key));
+	s->client_keylen = pr.keylen;
 	log_event(LOG_LEVEL_INFO, s->id, "connect", "client=%s tls=%s",
 		s->client,
 		s->mode == CONF_TLS_IMPLICIT ? "implicit" : "starttls");
@@ -557,14 +729,36 @@ on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 	}
 	greet(s);
 	session_flush(s);
-	return ERR_OK;
+	return callback_result();
+}
+
+/* One upstream connection per session, each with its TLS state. */
+static int
+relays_init(size_t n, unsigned record_size)
+{
+	size_t i;
+
+	srv.relay_buflen = TLS_CONN_BUFSIZE(record_size);
+	srv.relays = calloc(n, sizeof(*srv.relays));
+	srv.relay_conns = calloc(n, sizeof(*srv.relay_conns));
+	srv.relay_mem = calloc(n, srv.relay_buflen);
+	if (srv.relays == NULL || srv.relay_conns == NULL ||
+		srv.relay_mem == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		relay_init(&srv.relays[i], &srv.relay_conns[i],
+			srv.relay_mem + i * srv.relay_buflen, srv.relay_buflen);
+	return 0;
 }
 
 int
-smtp_server_init(const struct conf *c, struct tls_server_config *tls)
+smtp_server_init(const struct conf *c, struct tls_server_config *tls,
+	struct users *users, const struct relay_conf *relay,
+	struct tls_client_config *relay_tls)
 {
 	size_t n = c->max_sessions;
 
+	srv.conf = *c;
 	srv.tls_buflen = TLS_CONN_BUFSIZE(c->tls_record_size);
 	/*
 	 * All session memory is reserved here, once. Pages a session never
@@ -573,10 +767,17 @@ smtp_server_init(const struct conf *c, struct tls_server_config *tls)
 	srv.pool = calloc(n, sizeof(*srv.pool));
 	srv.tls_conns = calloc(n, sizeof(*srv.tls_conns));
 	srv.tls_mem = calloc(n, srv.tls_buflen);
-	if (srv.pool == NULL || srv.tls_conns == NULL || srv.tls_mem == NULL)
+	if (srv.pool == NULL || srv.tls_conns == NULL || srv.tls_mem == NULL ||
+		relays_init(n, c->tls_record_size) ||
+		throttle_init(THROTTLE_ENTRIES, board_now_ms) != 0 ||
+		rate_init(RATE_ENTRIES, c->rate_messages, c->rate_recipients,
+			board_now_ms) != 0)
 		return -1;
 	srv.nsessions = n;
 	srv.tls = tls;
+	srv.users = users;
+	srv.relay_conf = relay;
+	srv.relay_tls = relay_tls;
 	srv.timeout_ms = c->timeout_idle * 1000u;
 	snprintf(srv.hostname, sizeof(srv.hostname), "%s", c->hostname);
 	if (board_entropy(&srv.id_base, sizeof(srv.id_base)) != 0)
@@ -610,6 +811,18 @@ tls_in_use(const struct tls_server_config *cfg)
 	return 0;
 }
 
+static int
+users_in_use(const struct users *u)
+{
+	size_t i;
+
+	for (i = 0; i < srv.nsessions; i++) {
+		if (srv.pool[i].state != STATE_FREE && srv.pool[i].users == u)
+			return 1;
+	}
+	return 0;
+}
+
 void
 smtp_server_collect(void)
 {
@@ -620,7 +833,33 @@ smtp_server_collect(void)
 			tls_server_config_free(srv.retired[i]);
 			srv.retired[i] = NULL;
 		}
+		if (srv.users_retired[i] != NULL &&
+			!users_in_use(srv.users_retired[i])) {
+			users_free(srv.users_retired[i]);
+			srv.users_retired[i] = NULL;
+		}
 	}
+}
+
+int
+smtp_server_set_users(struct users *users)
+{
+	size_t i;
+
+	smtp_server_collect();
+	if (srv.users == NULL || !users_in_use(srv.users)) {
+		users_free(srv.users);
+		srv.users = users;
+		return 0;
+	}
+	for (i = 0; i < RETIRED_MAX; i++) {
+		if (srv.users_retired[i] == NULL) {
+			srv.users_retired[i] = srv.users;
+			srv.users = users;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 int
@@ -648,6 +887,43 @@ void
 smtp_server_set_timeout(unsigned timeout_idle)
 {
 	srv.timeout_ms = timeout_idle * 1000u;
+	srv.conf.timeout_idle = timeout_idle;
+}
+
+static void
+say_goodbye(struct session *s)
+{
+	s->outlen = 0;
+	session_reply(s, "421 4.3.2 %s Shutting down", srv.hostname);
+	s->close_reason = "shutdown";
+	session_enter_state(s, STATE_CLOSING);
+}
+
+void
+session_transaction_reset(struct session *s)
+{
+	smtp_proxy_rset(s);
+	memset(&s->from, 0, sizeof(s->from));
+	memset(&s->mail, 0, sizeof(s->mail));
+	s->rcpt_tried = 0;
+	s->rcpt_ok = 0;
+	s->rcpt_first[0] = '\0';
+	s->data_fail = NULL;
+	if (s->state == STATE_MAIL || s->state == STATE_DATA)
+		session_enter_state(s, STATE_READY);
+}
+
+void
+session_resume(struct session *s)
+{
+	if (s->pcb == NULL)
+		return;
+	/* A transaction that ran into a shutdown ends here, finished. */
+	if (srv.draining && s->wait == WAIT_NONE &&
+		(s->state == STATE_READY || s->state == STATE_GREETED) &&
+		s->outlen == 0)
+		say_goodbye(s);
+	session_process(s);
 }
 
 void
@@ -659,12 +935,10 @@ smtp_server_drain(void)
 	for (i = 0; i < srv.nsessions; i++) {
 		struct session *s = &srv.pool[i];
 
-		if (s->state == STATE_GREETED || s->state == STATE_READY) {
-			s->outlen = 0;
-			session_reply(
-				s, "421 4.3.2 %s Shutting down", srv.hostname);
-			s->close_reason = "shutdown";
-			session_enter_state(s, STATE_CLOSING);
+		if (s->wait == WAIT_NONE &&
+			(s->state == STATE_GREETED || s->state == STATE_READY ||
+				s->state == STATE_AUTH)) {
+			say_goodbye(s);
 			session_process(s);
 		} else if (s->state == STATE_HANDSHAKE) {
 			session_end(s, "shutdown");

@@ -10,14 +10,21 @@
 #include "conf/conf.h"
 
 struct altcp_pcb;
+struct relay_conf;
+struct tls_client_config;
 struct tls_server_config;
+struct users;
 
 /*
  * Allocate the session pool for c->max_sessions sessions, each with its
- * TLS buffer for c->tls_record_size, and keep tls for new sessions.
+ * TLS buffer for c->tls_record_size and its upstream connection, and keep
+ * tls (server certificate), users (may be NULL: every login fails),
+ * relay and relay_tls (the upstream and how to verify it) for sessions.
  * Returns 0, or -1 when memory is short (at start-up only).
  */
-int smtp_server_init(const struct conf *c, struct tls_server_config *tls);
+int smtp_server_init(const struct conf *c, struct tls_server_config *tls,
+	struct users *users, const struct relay_conf *relay,
+	struct tls_client_config *relay_tls);
 
 /*
  * Serve connections accepted on lpcb, a listening pcb of either backend:
@@ -32,6 +39,12 @@ void smtp_server_listen(struct altcp_pcb *lpcb, enum conf_tls_mode mode);
  * use (the caller then frees tls and keeps the current one).
  */
 int smtp_server_set_tls(struct tls_server_config *tls);
+
+/*
+ * Use users for logins from now on (SIGHUP); sessions logged in with the
+ * previous file keep it until they end. -1 as for smtp_server_set_tls.
+ */
+int smtp_server_set_users(struct users *users);
 
 /* Apply what a reload may change at run time: the idle timeout. */
 void smtp_server_set_timeout(unsigned timeout_idle);

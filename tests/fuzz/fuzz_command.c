@@ -1,7 +1,8 @@
 /*
- * Fuzz the bytes a client sends before authentication: the line reader
- * and the command table, with the session's reply and state functions
- * replaced by checks of their contract.
+ * Fuzz the bytes a client sends before authentication: the line reader,
+ * the command table, the envelope path and parameter parsers and the SASL
+ * decoders, with the session's other functions replaced by checks of
+ * their contract.
  */
 #include <assert.h>
 #include <stdarg.h>
@@ -39,6 +40,81 @@ const char *
 session_hostname(void)
 {
 	return "fuzz.test";
+}
+
+static struct conf fuzz_conf = {
+	.domain = "fuzz.test",
+	.max_message_size = 1000000,
+	.max_recipients = 100,
+};
+
+const struct conf *
+session_conf(void)
+{
+	return &fuzz_conf;
+}
+
+void
+session_transaction_reset(struct session *s)
+{
+	if (s->state == STATE_MAIL)
+		s->state = STATE_READY;
+}
+
+/* The parsers a client reaches with MAIL and RCPT, whatever AUTH says. */
+static void
+envelope(struct session *s, const char *args, int mail)
+{
+	struct smtp_path p;
+	struct smtp_mail_params mp;
+	const char *rest, *bad;
+	const char *start = strchr(args, ':');
+
+	if (start == NULL)
+		return;
+	if (smtp_path_parse(start + 1, "fuzz.test", mail, &p, &rest) !=
+		PATH_OK) {
+		session_reply(s, "501 5.1.7 Bad address syntax");
+		return;
+	}
+	assert(p.len == strlen(p.addr) && p.len <= SMTP_ADDR_MAX);
+	if (mail)
+		smtp_mail_params_parse(rest, &mp, &bad);
+	else
+		smtp_rcpt_params_parse(rest, &bad);
+	session_reply(s, "250 2.1.0 OK");
+	if (mail)
+		s->state = STATE_MAIL;
+}
+
+void
+smtp_mail(struct session *s, const char *args)
+{
+	envelope(s, args, 1);
+}
+
+void
+smtp_rcpt(struct session *s, const char *args)
+{
+	envelope(s, args, 0);
+}
+
+void
+smtp_data(struct session *s, const char *args)
+{
+	(void)args;
+	session_reply(s, "503 5.5.1 No data here");
+}
+
+void
+smtp_auth_start(struct session *s, const char *args)
+{
+	struct sasl_creds c;
+	const char *initial = strchr(args, ' ');
+
+	if (initial != NULL)
+		sasl_plain_decode(initial + 1, strlen(initial + 1), &c);
+	session_reply(s, "535 5.7.8 No");
 }
 
 int

@@ -89,14 +89,41 @@ class Postlet:
                                  self.text())
 
 
-def base_config(submission, implicit, host="127.0.0.1", extra=()):
+USERS = os.path.join(ROOT, "build", "test", "users")
+PASSWORDS = {"alice": "alice secret", "bob": "b0b:pass"}
+GRANTS = {"alice": "alice@example.test,*@alice.test",
+          "bob": "bob@example.test"}
+
+
+def make_users_file():
+    """The test users, hashed by openssl the way an administrator would."""
+    lines = []
+    for name, pw in sorted(PASSWORDS.items()):
+        flag = "-6" if name == "alice" else "-5"
+        h = subprocess.run(["openssl", "passwd", flag, "-stdin"],
+                           input=pw, capture_output=True, text=True,
+                           check=True).stdout.strip()
+        lines.append("%s:%s:%s" % (name, h, GRANTS[name]))
+    with open(USERS + ".tmp", "w") as f:
+        f.write("# test users\n" + "\n".join(lines) + "\n")
+    os.replace(USERS + ".tmp", USERS)
+
+
+make_users_file()
+
+
+def base_config(submission, implicit, host="127.0.0.1", extra=(),
+                relay="smtp+plain://127.0.0.1:9"):
     h = "[%s]" % host if ":" in host else host
     return [
         "hostname mail.test",
+        "domain example.test",
         "listen %s:%d starttls" % (h, submission),
         "listen %s:%d tls" % (h, implicit),
         "certificate %s/chain.pem" % PKI,
         "key %s/server.key" % PKI,
+        "users %s" % USERS,
+        "relay %s" % relay,
         "log_level debug",
     ] + list(extra)
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from conftest import BINARY, PKI, Postlet
+from conftest import BINARY, PKI, USERS, Postlet
 from netns import Netns, NetnsUnavailable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,6 +26,8 @@ def tap_config(address4, extra=()):
         "listen [::]:465 tls",
         "certificate %s/chain.pem" % PKI,
         "key %s/server.key" % PKI,
+        "users %s" % USERS,
+        "relay smtp+plain://127.0.0.1:9",
         "log_level debug",
     ] + list(extra)
 

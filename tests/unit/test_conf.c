@@ -66,6 +66,18 @@ dump(const struct conf *c, char *out, size_t size)
 			c->tap.prefix6);
 	add(out, size, "log=%s\nlog_level=%s\n",
 		c->log_syslog ? "syslog" : "stderr", level_names[c->log_level]);
+	add(out, size, "domain=%s\nusers=%s\nrelay=%s\n", c->domain, c->users,
+		c->relay);
+	add(out, size, "relay_credentials=%s\nrelay_ca=%s\nrelay_pin=%s\n",
+		c->relay_credentials, c->relay_ca, c->relay_pin);
+	add(out, size, "max_message_size=%lu\nmax_recipients=%u\n",
+		c->max_message_size, c->max_recipients);
+	add(out, size, "max_sessions_per_client=%u\n",
+		c->max_sessions_per_client);
+	add(out, size, "rate_messages=%u\nrate_recipients=%u\n",
+		c->rate_messages, c->rate_recipients);
+	add(out, size, "add_to=%d\nreceived_client_address=%d\n", c->add_to,
+		c->received_client_address);
 }
 
 static int
@@ -115,7 +127,8 @@ static const struct good goods[] = {
 	{"tls_session_cache 4096", "tls_session_cache=4096"},
 	{"tls_record_size 512", "tls_record_size=512"},
 	{"tls_record_size 16384", "tls_record_size=16384"},
-	{"backend tap", "backend=tap"}, {"backend host", "backend=host"},
+	{"backend tap", "backend=tap"},
+	{"backend host", "backend=host"},
 	{"tap_device tap-postlet_1", "tap_device=tap-postlet_1"},
 	{"tap_device abcdefghijklmno", "tap_device=abcdefghijklmno"},
 	{"tap_address4 dhcp", "tap_address4=dhcp"},
@@ -124,7 +137,8 @@ static const struct good goods[] = {
 	{"tap_gateway4 192.0.2.1", "tap_gateway4=192.0.2.1"},
 	{"tap_address6 2001:db8:0::2/64", "tap_address6=2001:db8::2/64"},
 	{"tap_address6 fd00::2/128", "tap_address6=fd00::2/128"},
-	{"log stderr", "log=stderr"}, {"log syslog", "log=syslog"},
+	{"log stderr", "log=stderr"},
+	{"log syslog", "log=syslog"},
 	{"log_level error", "log_level=error"},
 	{"log_level warning", "log_level=warning"},
 	{"log_level debug", "log_level=debug"},
@@ -132,6 +146,52 @@ static const struct good goods[] = {
 	{"  # only a comment\n\nmax_sessions 5\r\n", "max_sessions=5"},
 	{"max_sessions 6 #comment", "max_sessions=6"},
 	{"max_sessions 7#", NULL}, /* refused: '#' inside a word */
+	{"domain example.org", "domain=example.org"},
+	{"domain Example", "domain=Example"},
+	{"hostname mail.example.org", "domain=example.org"},
+	{"hostname mail.example.org\ndomain other.example",
+		"domain=other.example"},
+	{"domain other.example\nhostname mail.example.org",
+		"domain=other.example"},
+	{"hostname example.org", "domain=example.org"},
+	{"hostname a.b.c.d", "domain=b.c.d"},
+	{"hostname OpenWrt", "domain=OpenWrt"},
+	{"users /etc/postlet/users.txt", "users=/etc/postlet/users.txt"},
+	{"relay smtps://smtp.example.org:465",
+		"relay=smtps://smtp.example.org:465"},
+	{"relay smtp://[2001:db8::1]:587", "relay=smtp://[2001:db8::1]:587"},
+	{"relay smtp+plain://127.0.0.1:2525",
+		"relay=smtp+plain://127.0.0.1:2525"},
+	{"relay example.org", "relay=example.org"},
+	{"relay_credentials /etc/postlet/relay",
+		"relay_credentials=/etc/postlet/relay"},
+	{"relay_ca /etc/ssl/ca.pem", "relay_ca=/etc/ssl/ca.pem"},
+	{"relay_pin sha256//n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=",
+		"relay_pin=sha256//n4bQgYhMfWWaL+qgxVrQFaO/"
+		"TxsrC4Is0V1sFbDwCgg="},
+	{"relay_pin 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0"
+	 "f00a08",
+		"relay_pin="
+		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c"
+		"15b0f00a08"},
+	{"max_message_size 1024", "max_message_size=1024"},
+	{"max_message_size 2147483647", "max_message_size=2147483647"},
+	{"max_recipients 1", "max_recipients=1"},
+	{"max_recipients 1000", "max_recipients=1000"},
+	{"max_sessions_per_client 1", "max_sessions_per_client=1"},
+	{"max_sessions 1024\nmax_sessions_per_client 1024",
+		"max_sessions_per_client=1024"},
+	{"max_sessions 2", "max_sessions_per_client=2"}, /* follows */
+	{"max_sessions 2\nmax_sessions_per_client 3",
+		"max_sessions_per_client=3"}, /* conf_check refuses it */
+	{"rate_messages 0", "rate_messages=0"},
+	{"rate_messages 100000", "rate_messages=100000"},
+	{"rate_recipients 0", "rate_recipients=0"},
+	{"rate_recipients 1000000", "rate_recipients=1000000"},
+	{"add_to no", "add_to=0"},
+	{"add_to yes", "add_to=1"},
+	{"received_client_address yes", "received_client_address=1"},
+	{"received_client_address no", "received_client_address=0"},
 };
 
 static int
@@ -331,6 +391,53 @@ static const struct bad bads[] = {
 	{"hostname a\x7f", NAME ":1: unexpected control byte 0x7f"},
 	{"\xef\xbb\xbf\xef\xbb\xbfhostname a",
 		NAME ":1: unknown directive '\xef\xbb\xbfhostname'"},
+	{"domain example.org.",
+		NAME ":1: 'domain' wants a domain name of letters, digits, "
+		     "hyphens and dots"},
+	{"domain *.example.org",
+		NAME ":1: 'domain' wants a domain name of letters, digits, "
+		     "hyphens and dots"},
+	{"domain a\ndomain b", NAME ":2: duplicate 'domain'"},
+	{"users", NAME ":1: 'users' is missing its value"},
+	{"users /a /b", NAME ":1: 'users': unexpected '/b' after the value"},
+	{"relay", NAME ":1: 'relay' is missing its value"},
+	{"relay smtp://a b",
+		NAME ":1: 'relay': unexpected 'b' after the value"},
+	{"relay " A250 A10,
+		NAME
+		":1: 'relay' wants smtp://HOST[:PORT], smtps://HOST[:PORT], "
+		"smtp+plain://127.0.0.1:PORT or a domain"},
+	{"relay_pin " A250,
+		NAME ":1: 'relay_pin' wants 64 hex digits or sha256//BASE64"},
+	{"relay_ca " A250 A10,
+		NAME ":1: 'relay_ca' wants a path of at most 255 bytes"},
+	{"relay_credentials",
+		NAME ":1: 'relay_credentials' is missing its "
+		     "value"},
+	{"max_message_size 1023",
+		NAME ":1: 'max_message_size' wants a number from 1024 to "
+		     "2147483647"},
+	{"max_message_size 2147483648",
+		NAME ":1: 'max_message_size' wants a number from 1024 to "
+		     "2147483647"},
+	{"max_message_size 25M",
+		NAME ":1: 'max_message_size' wants a number from 1024 to "
+		     "2147483647"},
+	{"max_recipients 0",
+		NAME ":1: 'max_recipients' wants a number from 1 to 1000"},
+	{"max_recipients 1001",
+		NAME ":1: 'max_recipients' wants a number from 1 to 1000"},
+	{"max_sessions_per_client 0",
+		NAME ":1: 'max_sessions_per_client' wants a number from 1 to "
+		     "1024"},
+	{"rate_messages 100001",
+		NAME ":1: 'rate_messages' wants a number from 0 to 100000"},
+	{"rate_recipients 1000001",
+		NAME ":1: 'rate_recipients' wants a number from 0 to 1000000"},
+	{"add_to 1", NAME ":1: 'add_to' wants yes or no"},
+	{"add_to YES", NAME ":1: 'add_to' wants yes or no"},
+	{"received_client_address true",
+		NAME ":1: 'received_client_address' wants yes or no"},
 	{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		NAME ":1: unknown directive "
 		     "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'"},
@@ -435,6 +542,20 @@ test_defaults(void **state)
 	assert_string_equal(c.tap.addr6, "");
 	assert_int_equal(c.log_syslog, 1);
 	assert_int_equal(c.log_level, LOG_LEVEL_INFO);
+	assert_string_equal(c.users, "/etc/postlet/users");
+	assert_string_equal(c.relay, "");
+	assert_string_equal(c.relay_credentials, "");
+	assert_string_equal(c.relay_ca, "/etc/ssl/certs/ca-certificates.crt");
+	assert_string_equal(c.relay_pin, "");
+	assert_int_equal(c.max_message_size, 26214400);
+	assert_int_equal(c.max_recipients, 100);
+	assert_int_equal(c.max_sessions_per_client, 4);
+	assert_int_equal(c.rate_messages, 200);
+	assert_int_equal(c.rate_recipients, 1000);
+	assert_int_equal(c.add_to, 1);
+	assert_int_equal(c.received_client_address, 0);
+	assert_true(strlen(c.domain) > 0);
+	assert_non_null(strstr(c.hostname, c.domain));
 
 	/* The machine's name when it is a valid one, else "localhost". */
 	if (gethostname(host, sizeof(host)) == 0 && host[0] != '\0' &&
@@ -503,6 +624,14 @@ static const struct check checks[] = {
 	{BASE "tap_address4 10.0.0.2/32\ntap_gateway4 10.0.0.3\n",
 		NAME ": 'tap_gateway4' is outside the network of "
 		     "'tap_address4'"},
+	{BASE "max_sessions 4\nmax_sessions_per_client 4\n", NULL},
+	{BASE "max_sessions 2\n", NULL},
+	{BASE "max_sessions 4\nmax_sessions_per_client 5\n",
+		NAME ": 'max_sessions_per_client' is larger than "
+		     "'max_sessions'"},
+	{BASE "max_sessions_per_client 9\n",
+		NAME ": 'max_sessions_per_client' is larger than "
+		     "'max_sessions'"},
 	/* Only tap cares for tap settings, but they are still checked. */
 	{BASE "tap_gateway4 192.0.2.1\n",
 		NAME ": 'tap_gateway4' requires a static 'tap_address4'"},

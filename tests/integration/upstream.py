@@ -1,0 +1,97 @@
+"""A stand-in for postlet's upstream relay: aiosmtpd on loopback.
+
+It records every transaction byte for byte, can require STARTTLS or
+implicit TLS with the test certificate and AUTH with one user, and can be
+told to refuse a recipient or a message, so tests check what really
+arrives upstream and what postlet makes of the upstream's verdicts.
+"""
+
+import ssl
+import threading
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+RELAY_USER = "postlet-relay"
+RELAY_PASSWORD = "relay pass:word"
+
+
+class Recorder:
+    def __init__(self):
+        self.messages = []
+        self.refuse_rcpt = {}     # address -> reply
+        self.refuse_data = None   # reply for every message
+        self.cond = threading.Condition()
+
+    async def handle_RCPT(self, server, session, envelope, address,
+                          rcpt_options):
+        if address in self.refuse_rcpt:
+            return self.refuse_rcpt[address]
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse_data:
+            return self.refuse_data
+        with self.cond:
+            self.messages.append({
+                "from": envelope.mail_from,
+                "mail_options": list(envelope.mail_options),
+                "rcpts": list(envelope.rcpt_tos),
+                "data": envelope.original_content,
+                "auth": session.auth_data,
+                "tls": session.ssl is not None,
+            })
+            self.cond.notify_all()
+        return "250 2.0.0 Queued as T%d" % len(self.messages)
+
+    def wait(self, n=1, timeout=15):
+        with self.cond:
+            if not self.cond.wait_for(lambda: len(self.messages) >= n,
+                                      timeout):
+                raise AssertionError("upstream got %d messages, not %d" %
+                                     (len(self.messages), n))
+            return self.messages[n - 1]
+
+
+def _authenticator(server, session, envelope, mechanism, auth_data):
+    ok = (isinstance(auth_data, LoginPassword) and
+          auth_data.login == RELAY_USER.encode() and
+          auth_data.password == RELAY_PASSWORD.encode())
+    return AuthResult(success=ok, handled=False)
+
+
+def tls_server_context(pki):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki + "/chain.pem", pki + "/server.key")
+    return ctx
+
+
+class Upstream:
+    """mode: "plain" (no TLS, no AUTH), "starttls" or "smtps" (both with
+    the test certificate and AUTH required)."""
+
+    def __init__(self, port, mode="plain", pki=None, eightbit=True):
+        self.port = port
+        self.mode = mode
+        self.recorder = Recorder()
+        kw = {"enable_SMTPUTF8": True}
+        if mode == "starttls":
+            kw.update(tls_context=tls_server_context(pki),
+                      require_starttls=True, auth_required=True,
+                      authenticator=_authenticator)
+        elif mode == "smtps":
+            kw.update(server_kwargs={"ssl": None},
+                      auth_required=True, auth_require_tls=False,
+                      authenticator=_authenticator)
+        ssl_ctx = tls_server_context(pki) if mode == "smtps" else None
+        kw.pop("server_kwargs", None)
+        self.controller = Controller(self.recorder, hostname="127.0.0.1",
+                                     port=port, ssl_context=ssl_ctx, **kw)
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
