@@ -170,7 +170,13 @@ session_alloc(void)
 		s->tls = &srv.tls_conns[i];
 		s->tls_buf = srv.tls_mem + i * srv.tls_buflen;
 		s->tls_buflen = srv.tls_buflen;
+		/*
+		 * The relay is set up here, not at start-up, so that an idle
+		 * daemon never touches (and so never pays for) its pages.
+		 */
 		s->relay = &srv.relays[i];
+		relay_init(s->relay, &srv.relay_conns[i],
+			srv.relay_mem + i * srv.relay_buflen, srv.relay_buflen);
 		linebuf_init(&s->lb, s->line, sizeof(s->line));
 		session_id_make(s);
 		srv.active++;
@@ -736,8 +742,6 @@ on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 static int
 relays_init(size_t n, unsigned record_size)
 {
-	size_t i;
-
 	srv.relay_buflen = TLS_CONN_BUFSIZE(record_size);
 	srv.relays = calloc(n, sizeof(*srv.relays));
 	srv.relay_conns = calloc(n, sizeof(*srv.relay_conns));
@@ -745,9 +749,6 @@ relays_init(size_t n, unsigned record_size)
 	if (srv.relays == NULL || srv.relay_conns == NULL ||
 		srv.relay_mem == NULL)
 		return -1;
-	for (i = 0; i < n; i++)
-		relay_init(&srv.relays[i], &srv.relay_conns[i],
-			srv.relay_mem + i * srv.relay_buflen, srv.relay_buflen);
 	return 0;
 }
 
