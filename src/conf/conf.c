@@ -17,7 +17,6 @@
 static const char bom[] = "\xef\xbb\xbf";
 
 /* Debian's bundle of the system's trust anchors. */
-#define CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
 /*
  * The domain of a host "mail.example.org" is "example.org"; a name with
@@ -59,7 +58,6 @@ conf_defaults(struct conf *c)
 
 	domain_default(c);
 	memcpy(c->users, "/etc/postlet/users", sizeof("/etc/postlet/users"));
-	memcpy(c->relay_ca, CA_BUNDLE, sizeof(CA_BUNDLE));
 	c->max_message_size = 26214400; /* 25 MiB, what large providers take */
 	c->max_recipients = 100; /* RFC 5321 4.5.3.1.8: at least 100 */
 	c->max_sessions_per_client = 4;

@@ -196,8 +196,8 @@ fail(char *err, size_t errlen, const char *url, const char *why)
 
 /* After "scheme://": host, maybe ":port", maybe one "/". */
 static int
-authority_load(struct relay_conf *rc, const char *url, const char *s,
-	char *err, size_t errlen)
+authority_load(struct relay_conf *rc, const char *url, const char *s, char *err,
+	size_t errlen)
 {
 	size_t len = strlen(s), hostlen;
 	const char *colon;
@@ -232,8 +232,7 @@ authority_load(struct relay_conf *rc, const char *url, const char *s,
 }
 
 int
-relay_conf_url(struct relay_conf *rc, const char *url, char *err,
-	size_t errlen)
+relay_conf_url(struct relay_conf *rc, const char *url, char *err, size_t errlen)
 {
 	const char *sep = strstr(url, "://");
 	size_t i;
@@ -357,8 +356,8 @@ credentials_mode(int fd)
 }
 
 int
-relay_conf_credentials(struct relay_conf *rc, const char *path,
-	char *err, size_t errlen)
+relay_conf_credentials(
+	struct relay_conf *rc, const char *path, char *err, size_t errlen)
 {
 	char buf[RELAY_CREDENTIALS_FILE_MAX];
 	const char *why;
@@ -397,8 +396,8 @@ given(const char *s)
 
 /* Which trust the upstream's certificate is checked against. */
 static int
-trust_load(struct relay_conf *rc, const char *ca, const char *pin,
-	char *err, size_t errlen)
+trust_load(struct relay_conf *rc, const char *ca, const char *pin, char *err,
+	size_t errlen)
 {
 	if (rc->tls == RELAY_TLS_NONE)
 		return 0;
@@ -416,12 +415,12 @@ trust_load(struct relay_conf *rc, const char *ca, const char *pin,
 		rc->pinned = 1;
 		return 0;
 	}
-	if (!given(ca)) {
-		snprintf(err, errlen,
-			"relay: relay_ca or relay_pin is needed to check the "
-			"upstream's certificate");
-		return -1;
-	}
+	/*
+	 * Neither given: the system bundle, where Debian and OpenWrt's
+	 * ca-bundle package put it.
+	 */
+	if (!given(ca))
+		ca = RELAY_CA_DEFAULT;
 	if (strlen(ca) >= sizeof(rc->ca_path)) {
 		snprintf(err, errlen, "relay_ca: path too long");
 		return -1;
@@ -457,8 +456,8 @@ relay_conf_make(struct relay_conf *rc, const char *relay,
 }
 
 int
-relay_conf_tls(const struct relay_conf *rc,
-	struct tls_client_config **out, char *err, size_t errlen)
+relay_conf_tls(const struct relay_conf *rc, struct tls_client_config **out,
+	char *err, size_t errlen)
 {
 	*out = NULL;
 	if (rc->tls == RELAY_TLS_NONE && !rc->srv)

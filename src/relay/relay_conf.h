@@ -16,6 +16,7 @@
 #define RELAY_USER_MAX 255
 #define RELAY_PASSWORD_MAX 255
 #define RELAY_CONF_PATH_MAX 256
+#define RELAY_CA_DEFAULT "/etc/ssl/certs/ca-certificates.crt"
 /* A credentials file is one short line; more is a mistake. */
 #define RELAY_CREDENTIALS_FILE_MAX 1024
 

@@ -545,7 +545,7 @@ test_defaults(void **state)
 	assert_string_equal(c.users, "/etc/postlet/users");
 	assert_string_equal(c.relay, "");
 	assert_string_equal(c.relay_credentials, "");
-	assert_string_equal(c.relay_ca, "/etc/ssl/certs/ca-certificates.crt");
+	assert_string_equal(c.relay_ca, "");
 	assert_string_equal(c.relay_pin, "");
 	assert_int_equal(c.max_message_size, 26214400);
 	assert_int_equal(c.max_recipients, 100);
