@@ -3,7 +3,8 @@
  * name in one fixed table set aside at start-up. After 3 failures the
  * next attempt waits 1 s, then 2 s, 4 s ... at most 60 s, counted from
  * the last failure; the 10th failure within 15 minutes of the first
- * blocks the key for 15 minutes. When the table is full, a new key takes
+ * blocks the key for 15 minutes, and each failure while blocked starts
+ * the 15 minutes again. When the table is full, a new key takes
  * the entry used least recently, preferring entries that block nothing.
  *
  * A client address and a user name are separate keys, so a session

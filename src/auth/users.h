@@ -23,8 +23,8 @@
 
 /*
  * Highest rounds= accepted. One thread serves every session, and a login
- * holds it for the whole hash: 500000 rounds is about 0.3 s on a desktop
- * and tens of seconds on a router CPU.
+ * holds it for the whole hash: 500000 rounds take about half a second on
+ * a desktop CPU and tens of seconds on a router's.
  */
 #define USERS_ROUNDS_MAX 500000
 

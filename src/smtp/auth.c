@@ -94,7 +94,10 @@ auth_verify(struct session *s, const char *name, size_t namelen,
 			"535 5.7.8 Authentication credentials invalid");
 		return;
 	}
-	throttle_succeeded(THROTTLE_CLIENT, s->client_key, s->client_keylen);
+	/*
+	 * Only the user's count is cleared: one valid account must not wipe
+	 * the record of an address that guesses other users' passwords.
+	 */
 	throttle_succeeded(THROTTLE_USER, name, namelen);
 	auth_log(s, name, namelen, "ok");
 	auth_done(s);
