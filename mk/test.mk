@@ -92,6 +92,7 @@ fuzz_conf_SRCS = $(wildcard src/conf/*.c) src/log.c
 fuzz_command_SRCS = src/smtp/linebuf.c src/smtp/commands.c src/smtp/path.c \
 	src/smtp/sasl.c
 fuzz_srv_SRCS = board/linux/resolve_srv.c
+fuzz_msg_SRCS = $(wildcard src/msg/*.c)
 fuzz_users_SRCS = src/auth/users.c src/auth/shacrypt.c $(B)/test/unit/libbearssl.a
 FUZZERS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 

@@ -175,8 +175,7 @@ new_address(struct msg_addr_iter *it)
 }
 
 void
-msg_addr_begin(struct msg_addr_iter *it, const char *s, size_t len,
-	size_t pos)
+msg_addr_begin(struct msg_addr_iter *it, const char *s, size_t len, size_t pos)
 {
 	it->s = s;
 	it->len = len;
@@ -191,8 +190,8 @@ yield(const struct msg_addr_spec *a, struct msg_mailbox *mb)
 	mb->addr = a->text;
 	mb->len = a->len;
 	mb->too_long = a->too_long;
-	mb->qualify_at = a->tokens == 1 && a->atom_ok ? a->atom_end
-						      : MSG_NO_QUALIFY;
+	mb->qualify_at =
+		a->tokens == 1 && a->atom_ok ? a->atom_end : MSG_NO_QUALIFY;
 	return 1;
 }
 
@@ -204,8 +203,7 @@ outside_is_mailbox(const struct msg_addr_iter *it)
 
 /* A token inside "<" ... ">"; 1 when it closed a mailbox. */
 static int
-in_angle(struct msg_addr_iter *it, const struct tok *t,
-	struct msg_mailbox *mb)
+in_angle(struct msg_addr_iter *it, const struct tok *t, struct msg_mailbox *mb)
 {
 	if (is_special(t, '>')) {
 		it->angle = 0;
@@ -238,8 +236,7 @@ at_end(struct msg_addr_iter *it, struct msg_mailbox *mb)
 
 /* A token outside the angles; 1 when it closed a mailbox. */
 static int
-outside(struct msg_addr_iter *it, const struct tok *t,
-	struct msg_mailbox *mb)
+outside(struct msg_addr_iter *it, const struct tok *t, struct msg_mailbox *mb)
 {
 	if (t->kind != TOK_SPECIAL) {
 		spec_add(&it->outside, it->s, t);

@@ -117,7 +117,8 @@ add_from_clause(struct msg_text *t, const struct msg_params *p)
 	else
 		msg_text_add(t, "unknown");
 	if (p->received_client_address && given(p->client_addr)) {
-		msg_text_add(t, strchr(p->client_addr, ':') ? " ([IPv6:" : " ([");
+		msg_text_add(
+			t, strchr(p->client_addr, ':') ? " ([IPv6:" : " ([");
 		add_clean(t, p->client_addr, 64);
 		msg_text_add(t, "])");
 	}
@@ -184,8 +185,8 @@ add_message_id(struct msg_text *t, const struct msg_params *p)
 }
 
 size_t
-msg_fixup_trailer(const struct msg_params *p, unsigned seen, char *buf,
-	size_t cap)
+msg_fixup_trailer(
+	const struct msg_params *p, unsigned seen, char *buf, size_t cap)
 {
 	struct msg_text t;
 

@@ -202,7 +202,8 @@ check_authors(struct msg *m, size_t vstart)
 		n++;
 	}
 	if (n == 0)
-		msg_refuse(m, m->fkind == FIELD_FROM
+		msg_refuse(m,
+			m->fkind == FIELD_FROM
 				? "554 5.6.0 From: field without an address"
 				: "554 5.6.0 Sender: field without an address");
 }
@@ -259,7 +260,8 @@ static int
 overflow(struct msg *m)
 {
 	if (is_author(m->fkind)) {
-		msg_refuse(m, m->fkind == FIELD_FROM
+		msg_refuse(m,
+			m->fkind == FIELD_FROM
 				? "554 5.6.0 From: header field too long"
 				: "554 5.6.0 Sender: header field too long");
 		return TAKEN;

@@ -14,7 +14,8 @@
  * longer than 998 octets plus CRLF, and the last bytes are "." CRLF.
  * A bare CR or a bare LF in the input ends a line: it is written as CRLF.
  * A "." after a bare CR or LF is not a transparency dot (only CRLF starts
- * an SMTP line) and is kept, then stuffed on output.
+ * an SMTP line) and is kept, then stuffed on output. A "." after CRLF is
+ * removed unless CR LF follows it, even when a bare CR or LF does.
  *
  * Fixed (RFC 6409 section 8): a Received field is put first (RFC 5321
  * 4.4, "with ESMTPSA" and kin per RFC 3848); at the end of the header
@@ -23,12 +24,16 @@
  * caller asks for it. In From, Sender, Reply-To, To, Cc and Bcc a bare
  * local part ("bob", "Bob <bob>") gets "@" and the configured domain
  * (8.8); quoted strings, comments, groups and qualified addresses stay as
- * they are. Every other header byte and every body byte passes unchanged.
+ * they are. Every other octet passes unchanged, but for line ends and for
+ * the empty line put before a body that begins without one (a line that
+ * is no header field; RFC 5322 2.1).
  *
- * Refused, with the reply msg_error_reply gives: a NUL byte, a line longer
- * than 998 octets (RFC 5322 2.1.1), more than max_size octets (RFC 1870),
- * a From or Sender field too long to examine, and an address in From or
- * Sender that the caller's from_ok does not grant (RFC 6409 6.3).
+ * Refused, with the reply msg_error_reply gives: a NUL octet, a line
+ * longer than 998 octets (RFC 5322 2.1.1; a line that starts with "."
+ * counts its stuffing dot, as RFC 5321 4.5.3.1.6 counts the line sent),
+ * more than max_size octets (RFC 1870), a From or Sender field too long to
+ * examine or without any address, and an address in From or Sender that
+ * from_ok does not grant (RFC 6409 6.3). A message without From passes.
  */
 #ifndef POSTLET_MSG_H
 #define POSTLET_MSG_H

@@ -62,8 +62,8 @@ void msg_header_begin(struct msg *m);
 #define MSG_NO_FIT ((size_t)-1)
 
 size_t msg_fixup_received(const struct msg_params *p, char *buf, size_t cap);
-size_t msg_fixup_trailer(const struct msg_params *p, unsigned seen,
-	char *buf, size_t cap);
+size_t msg_fixup_trailer(
+	const struct msg_params *p, unsigned seen, char *buf, size_t cap);
 
 /* text.c: append to a bounded buffer; full says something did not fit. */
 struct msg_text {
@@ -83,8 +83,8 @@ void msg_text_num(struct msg_text *t, uint64_t v, int width);
  * ASCII is kept. Anything else becomes '?', so that no peer can end a
  * line or a clause early.
  */
-void msg_text_clean(struct msg_text *t, const char *s, size_t n, size_t max,
-	int strict);
+void msg_text_clean(
+	struct msg_text *t, const char *s, size_t n, size_t max, int strict);
 /* buf[0..len) NUL-terminated; "" when nothing fits. */
 const char *msg_text_str(struct msg_text *t);
 
@@ -120,8 +120,8 @@ struct msg_mailbox {
 };
 
 /* Read s[pos..len); s stays the caller's. */
-void msg_addr_begin(struct msg_addr_iter *it, const char *s, size_t len,
-	size_t pos);
+void
+msg_addr_begin(struct msg_addr_iter *it, const char *s, size_t len, size_t pos);
 /* 1 and *mb filled for the next mailbox, 0 at the end. */
 int msg_addr_next(struct msg_addr_iter *it, struct msg_mailbox *mb);
 

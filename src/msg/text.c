@@ -60,8 +60,8 @@ keep(unsigned char c, int strict)
 }
 
 void
-msg_text_clean(struct msg_text *t, const char *s, size_t n, size_t max,
-	int strict)
+msg_text_clean(
+	struct msg_text *t, const char *s, size_t n, size_t max, int strict)
 {
 	size_t i;
 

@@ -48,8 +48,8 @@ static char big[3 * OUT_MAX];
 static int
 grant(void *arg, const char *addr, size_t len)
 {
-	static const char *const ok[] = {
-		"alice@example.org", "alice@alice.test", "\"al ice\"@example.org"};
+	static const char *const ok[] = {"alice@example.org",
+		"alice@alice.test", "\"al ice\"@example.org"};
 	size_t i;
 
 	(void)arg;
@@ -111,6 +111,9 @@ run(const struct msg_params *p, const char *in, size_t len, size_t step,
 		r->outlen += w;
 		off += used;
 		assert_true(++rounds < 100 * (len + 1000));
+		/* Nothing is written after the refusal was told. */
+		if (r->errors > 0)
+			assert_int_equal(w, 0);
 		if (st == MSG_ERROR)
 			r->errors++;
 		if (st == MSG_MORE)
@@ -140,8 +143,8 @@ same(const struct result *a, const struct result *b)
 
 /* Whole input at once, then in every other way: the same answer. */
 static void
-check(const struct msg_params *p, const char *in, size_t len,
-	const char *want, const char *reply)
+check(const struct msg_params *p, const char *in, size_t len, const char *want,
+	const char *reply)
 {
 	size_t i;
 
@@ -292,14 +295,12 @@ static const struct {
 	{"message-id:  <x@y>\r\n\r\n.\r\n",
 		RECV "message-id:  <x@y>\r\n" DATE TO "\r\n.\r\n"},
 	{"Resent-To: bob\r\nResent-Date: x\r\n\r\n.\r\n",
-		RECV "Resent-To: bob\r\nResent-Date: x\r\n" FIXUPS
-		     "\r\n.\r\n"},
+		RECV "Resent-To: bob\r\nResent-Date: x\r\n" FIXUPS "\r\n.\r\n"},
 	{"Subject : spaced\r\n\r\n.\r\n",
 		RECV "Subject : spaced\r\n" FIXUPS "\r\n.\r\n"},
 	/* Folded fields stay folded. */
 	{"Subject: a\r\n b\r\n\tc\r\nX: y\r\n\r\n.\r\n",
-		RECV "Subject: a\r\n b\r\n\tc\r\nX: y\r\n" FIXUPS
-		     "\r\n.\r\n"},
+		RECV "Subject: a\r\n b\r\n\tc\r\nX: y\r\n" FIXUPS "\r\n.\r\n"},
 	{"Subject: a\n b\r\n\r\n.\r\n",
 		RECV "Subject: a\r\n b\r\n" FIXUPS "\r\n.\r\n"},
 	/* Qualification of bare local parts. */
@@ -322,13 +323,12 @@ static const struct {
 		RECV "To: \"bob\" <\"b o b\">, (c) x.y@example.org\r\n" DATE MID
 		     "\r\n.\r\n"},
 	{"Reply-To: <@r.test:bob>, .bad, a..b, bob.\r\n\r\n.\r\n",
-		RECV "Reply-To: <@r.test:bob@example.org>, .bad, a..b, bob.\r\n"
-		     FIXUPS "\r\n.\r\n"},
+		RECV "Reply-To: <@r.test:bob@example.org>, .bad, a..b, "
+		     "bob.\r\n" FIXUPS "\r\n.\r\n"},
 	{"To: Bob Smith\r\n\r\n.\r\n",
 		RECV "To: Bob Smith\r\n" DATE MID "\r\n.\r\n"},
 	{"To: <>, [1.2.3.4], b@[1.2.3.4]\r\n\r\n.\r\n",
-		RECV "To: <>, [1.2.3.4], b@[1.2.3.4]\r\n" DATE MID
-		     "\r\n.\r\n"},
+		RECV "To: <>, [1.2.3.4], b@[1.2.3.4]\r\n" DATE MID "\r\n.\r\n"},
 	{"Subject: bob\r\nX-To: bob\r\n\r\n.\r\n",
 		RECV "Subject: bob\r\nX-To: bob\r\n" FIXUPS "\r\n.\r\n"},
 	/* From and Sender: qualified, then checked as qualified. */
@@ -338,8 +338,7 @@ static const struct {
 		RECV "From: Alice <alice@alice.test>\r\n"
 		     "Sender: alice@example.org\r\n" FIXUPS "\r\n.\r\n"},
 	{"From: \"al ice\"@example.org (c)\r\n\r\n.\r\n",
-		RECV "From: \"al ice\"@example.org (c)\r\n" FIXUPS
-		     "\r\n.\r\n"},
+		RECV "From: \"al ice\"@example.org (c)\r\n" FIXUPS "\r\n.\r\n"},
 	{"From: a:alice@alice.test;\r\n\r\n.\r\n",
 		RECV "From: a:alice@alice.test;\r\n" FIXUPS "\r\n.\r\n"},
 };
