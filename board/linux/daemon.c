@@ -255,36 +255,6 @@ network_start(void)
 	return listen_all() == 0 ? EXIT_OK : EXIT_NETWORK;
 }
 
-/*
- * The upstream: where it is, its credentials, how to verify it. Returns
- * an exit status; *tls is NULL only for a plaintext loopback upstream.
- */
-static int
-relay_setup(const struct conf *c, struct tls_client_config **tls)
-{
-	char err[CONF_ERROR_MAX];
-
-	*tls = NULL;
-	if (c->relay[0] == '\0') {
-		fprintf(stderr,
-			"postlet: %s: no 'relay' directive: postlet "
-			"has nowhere to send mail\n",
-			d.path);
-		return EXIT_CONFIG;
-	}
-	if (relay_conf_make(&d.relay, c->relay, c->relay_credentials,
-		    c->relay_ca, c->relay_pin, err, sizeof(err)) != 0) {
-		fprintf(stderr, "postlet: %s\n", err);
-		return EXIT_CONFIG;
-	}
-	if (d.relay.tls != RELAY_TLS_NONE &&
-		relay_conf_tls(&d.relay, tls, err, sizeof(err)) != 0) {
-		fprintf(stderr, "postlet: %s\n", err);
-		return EXIT_TLS;
-	}
-	return EXIT_OK;
-}
-
 int
 daemon_main(struct conf *c, const char *path, int foreground)
 {
@@ -306,7 +276,7 @@ daemon_main(struct conf *c, const char *path, int foreground)
 		fprintf(stderr, "postlet: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	rc = relay_setup(c, &relay_tls);
+	rc = main_relay_setup(c, d.path, &d.relay, &relay_tls);
 	if (rc != EXIT_OK)
 		return rc;
 	tls = tls_server_config_load(

@@ -3,6 +3,7 @@
  *   postlet [-f] [-c FILE]      run (-f: stay in front, log to stderr)
  *   postlet check [-c FILE]     validate the configuration and describe it
  *   postlet passwd [-5] [-r N] NAME SENDERS   make a users file line
+ *   postlet test [-c FILE] [RCPT]  try the upstream relay
  *   postlet -V                  version and compiled-in options
  */
 #include <stdio.h>
@@ -11,12 +12,14 @@
 
 #include "log.h"
 #include "main.h"
+#include "relay/relay_conf.h"
 #include "options.h"
 
 static const char usage_text[] = "usage: postlet [-f] [-c file]\n"
 				 "       postlet check [-c file]\n"
 				 "       postlet passwd [-5] [-r rounds] name "
 				 "senders\n"
+				 "       postlet test [-c file] [recipient]\n"
 				 "       postlet -V\n";
 
 static int
@@ -52,6 +55,33 @@ main_conf_load(struct conf *c, const char *path)
 }
 
 int
+main_relay_setup(const struct conf *c, const char *path, struct relay_conf *rc,
+	struct tls_client_config **tls)
+{
+	char err[CONF_ERROR_MAX];
+
+	*tls = NULL;
+	if (c->relay[0] == '\0') {
+		fprintf(stderr,
+			"postlet: %s: no 'relay' directive: postlet "
+			"has nowhere to send mail\n",
+			path);
+		return EXIT_CONFIG;
+	}
+	if (relay_conf_make(rc, c->relay, c->relay_credentials, c->relay_ca,
+		    c->relay_pin, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postlet: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (rc->tls != RELAY_TLS_NONE &&
+		relay_conf_tls(rc, tls, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postlet: %s\n", err);
+		return EXIT_TLS;
+	}
+	return EXIT_OK;
+}
+
+int
 main(int argc, char **argv)
 {
 	const char *path = DEFAULT_CONF;
@@ -60,6 +90,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "passwd") == 0)
 		return passwd_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "test") == 0)
+		return relaytest_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "check") == 0) {
 		check = 1;
 		argv++;

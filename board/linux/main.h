@@ -19,11 +19,25 @@ enum {
 /* Load and check the configuration; prints the reason and returns -1. */
 int main_conf_load(struct conf *c, const char *path);
 
+struct relay_conf;
+struct tls_client_config;
+
+/*
+ * The upstream: where it is, its credentials, how to verify it, from the
+ * relay directives of c (read from path). Prints the reason and returns
+ * an exit status; *tls is NULL only for a plaintext loopback upstream.
+ */
+int main_relay_setup(const struct conf *c, const char *path,
+	struct relay_conf *rc, struct tls_client_config **tls);
+
 /* `postlet check`: validate and describe. Returns an exit status. */
 int check_main(const char *path);
 
 /* `postlet passwd`: print a users file line. Returns an exit status. */
 int passwd_main(int argc, char **argv);
+
+/* `postlet test`: try the upstream relay. Returns an exit status. */
+int relaytest_main(int argc, char **argv);
 
 /* Run the daemon on a loaded configuration. Returns an exit status. */
 int daemon_main(struct conf *c, const char *path, int foreground);
