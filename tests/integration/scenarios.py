@@ -162,10 +162,23 @@ def bad_commands(host, port, ca):
     s.close()
 
 
+def submit(host, port, ca):
+    """alice submits one message over implicit TLS; 250 expected."""
+    with smtplib.SMTP_SSL(host, port, timeout=TIMEOUT,
+                          context=tls_context(ca)) as c:
+        c.ehlo("client.test")
+        c.login("alice", "alice secret")
+        refused = c.sendmail("alice@example.test", ["bob@example.test"],
+                             b"From: alice@example.test\r\n"
+                             b"Subject: over tap\r\n\r\nhello\r\n")
+        assert refused == {}, refused
+        c.quit()
+
+
 SCENARIOS = {
     f.__name__: f
     for f in (starttls_smtplib, implicit_smtplib, starttls_injection,
-              pipelined, bad_commands)
+              pipelined, bad_commands, submit)
 }
 
 if __name__ == "__main__":

@@ -117,3 +117,44 @@ def test_dhcp(tmp_path):
             scenario(ns, "implicit_smtplib", addr, 465)
         finally:
             assert p.stop() == 0, p.text()
+
+
+def test_submission_over_tap(tmp_path):
+    """The main path on lwIP's stack: AUTH, then relay over TLS to an
+    upstream on the namespace's side of the tap."""
+    import json
+    import time
+
+    from test_relay import credentials, pin_of
+
+    ns = namespace()
+    out = str(tmp_path / "upstream.jsonl")
+    with ns:
+        up = ns.run(["/usr/bin/python3", os.path.join(HERE, "upstream.py"),
+                     "192.0.2.1", "4650", "smtps", PKI, out],
+                    stdout=subprocess.PIPE, text=True)
+        assert up.stdout.readline().strip() == "listening"
+        lines = [l for l in tap_config(ADDR4 + "/24")
+                 if not l.startswith("relay ")]
+        lines += ["relay smtps://192.0.2.1:4650",
+                  "relay_credentials %s" % credentials(str(tmp_path)),
+                  "relay_pin %s" % pin_of(PKI + "/server.pem")]
+        p = Postlet(str(tmp_path), lines,
+                    prefix=["ip", "netns", "exec", ns.name])
+        p.start()
+        try:
+            ns.wait_connect(ADDR4, 465).close()
+            scenario(ns, "submit", ADDR4, 465)
+            deadline = time.monotonic() + 10
+            while not os.path.exists(out) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            with open(out) as f:
+                got = json.loads(f.readline())
+            assert got["from"] == "alice@example.test"
+            assert got["rcpts"] == ["bob@example.test"]
+            assert got["tls"] and got["auth"]
+            assert got["data"].startswith("Received: from client.test")
+            assert got["data"].endswith("\r\n\r\nhello\r\n")
+            p.wait_log("result=accepted")
+        finally:
+            assert p.stop() == 0, p.text()

@@ -104,3 +104,36 @@ class Upstream:
 
     def __exit__(self, *exc):
         self.controller.stop()
+
+
+def serve(host, port, mode, pki, out):
+    """Run an upstream until killed, appending each message to out as
+    one JSON line: for tests that start it inside a namespace."""
+    import json
+    import time
+
+    up = Upstream(int(port), mode, pki)
+    up.controller.hostname = host
+    rec = up.recorder
+    done = [0]
+
+    def dump():
+        with rec.cond:
+            while len(rec.messages) > done[0]:
+                m = dict(rec.messages[done[0]])
+                m["data"] = m["data"].decode("latin-1")
+                with open(out, "a") as f:
+                    f.write(json.dumps(m) + "\n")
+                done[0] += 1
+
+    with up:
+        print("listening", flush=True)
+        while True:
+            time.sleep(0.1)
+            dump()
+
+
+if __name__ == "__main__":
+    import sys
+
+    serve(*sys.argv[1:6])
