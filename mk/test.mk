@@ -93,6 +93,7 @@ fuzz_command_SRCS = src/smtp/linebuf.c src/smtp/commands.c src/smtp/path.c \
 	src/smtp/sasl.c
 fuzz_srv_SRCS = board/linux/resolve_srv.c
 fuzz_msg_SRCS = $(wildcard src/msg/*.c)
+fuzz_reply_SRCS = src/relay/reply.c src/relay/caps.c
 fuzz_users_SRCS = src/auth/users.c src/auth/shacrypt.c $(B)/test/unit/libbearssl.a
 FUZZERS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 

@@ -130,9 +130,10 @@ relay_fail(struct relay *r, enum relay_fail fail, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	log_event(LOG_LEVEL_WARNING, r->sid, "relay", "error=%s reason=\"%s\"",
-		relay_fail_name(fail), log_escape(esc, sizeof(esc), why,
-					       strlen(why)));
+	/* The owner reports the failure, once; this is only a trace. */
+	log_event(LOG_LEVEL_DEBUG, r->sid, "relay", "error=%s reason=\"%s\"",
+		relay_fail_name(fail),
+		log_escape(esc, sizeof(esc), why, strlen(why)));
 	relay_close(r, 0);
 	if (r->opening) {
 		memcpy(r->fail_text, why, sizeof(why));
@@ -163,13 +164,13 @@ relay_abort(struct relay *r)
 
 /* The QUIT reply came, or the upstream closed after QUIT: done. */
 void
-relay_quit_done(struct relay *r, int code, const char *enhanced,
-	const char *text)
+relay_quit_done(
+	struct relay *r, int code, const char *enhanced, const char *text)
 {
 	relay_close(r, 0);
 	if (r->owner->on_reply != NULL)
-		r->owner->on_reply(r->arg, RELAY_STEP_QUIT, code, enhanced,
-			text);
+		r->owner->on_reply(
+			r->arg, RELAY_STEP_QUIT, code, enhanced, text);
 }
 
 void
@@ -222,8 +223,7 @@ skip_empty(struct relay *r)
 static int
 reading(const struct relay *r)
 {
-	return r->state >= RELAY_STATE_GREETING &&
-		r->state != RELAY_STATE_BODY;
+	return r->state >= RELAY_STATE_GREETING && r->state != RELAY_STATE_BODY;
 }
 
 static void
@@ -324,8 +324,8 @@ connect_error(struct relay *r, err_t err)
 	}
 	snprintf(r->last_error, sizeof(r->last_error), "%s %s%s%s:%u", what,
 		v6 ? "[" : "", ip, v6 ? "]" : "", (unsigned)r->port);
-	log_event(LOG_LEVEL_INFO, r->sid, "relay", "error=connect reason=\"%s\"",
-		r->last_error);
+	log_event(LOG_LEVEL_INFO, r->sid, "relay",
+		"error=connect reason=\"%s\"", r->last_error);
 }
 
 static void
@@ -490,6 +490,8 @@ connect_next(struct relay *r)
 				"out of connections for the upstream");
 			return;
 		}
+		/* Commands are small and each waits for its reply: no Nagle. */
+		altcp_nagle_disable(r->pcb);
 		callbacks_set(r);
 		relay_enter_state(r, RELAY_STATE_CONNECTING);
 		r->since = board_now_ms();
@@ -599,8 +601,8 @@ on_addrs(void *arg, int err, const struct resolve_result *res)
 			resolve_strerror(err));
 		return;
 	}
-	r->naddrs = res->naddrs < RELAY_ADDRS_MAX ? res->naddrs
-						  : RELAY_ADDRS_MAX;
+	r->naddrs =
+		res->naddrs < RELAY_ADDRS_MAX ? res->naddrs : RELAY_ADDRS_MAX;
 	memcpy(r->addrs, res->addrs, r->naddrs * sizeof(r->addrs[0]));
 	r->next_addr = 0;
 	connect_next(r);
@@ -642,8 +644,7 @@ on_srv(void *arg, int err, const struct resolve_srv *srv, size_t n)
 	}
 	snprintf(r->host, sizeof(r->host), "%s", srv[0].target);
 	r->port = srv[0].port;
-	r->tls_mode =
-		r->srv_fallback ? RELAY_TLS_STARTTLS : RELAY_TLS_IMPLICIT;
+	r->tls_mode = r->srv_fallback ? RELAY_TLS_STARTTLS : RELAY_TLS_IMPLICIT;
 	log_event(LOG_LEVEL_INFO, r->sid, "relay", "srv target=%s port=%u",
 		r->host, (unsigned)r->port);
 	lookup_addrs(r);

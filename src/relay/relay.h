@@ -14,9 +14,13 @@
  * Callbacks: each verdict of the upstream reaches the owner through
  * on_reply, a failure of the connection through on_fail, once, after
  * which the relay is closed. They run from the loop, never from inside
- * a relay_* call. In any callback the owner may call any relay_*
+ * a relay_* call (a failure found inside relay_open is told from the
+ * next turn of the loop). In any callback the owner may call any relay_*
  * function, relay_abort included; the relay checks its state again
- * after every callback.
+ * after every callback. The owner calls relay_abort (a no-op when
+ * closed) before it reuses or frees the struct relay, never frees it
+ * from inside a callback, and logs the failures it is told of: the
+ * relay logs its normal flow (connected, tls, ready, message) only.
  */
 #ifndef POSTLET_RELAY_H
 #define POSTLET_RELAY_H
@@ -224,8 +228,8 @@ int relay_open(struct relay *r, const struct relay_conf *conf,
  * UTF8 and SIZE say the upstream cannot take this message at all (a
  * server answers 554 5.6.3, 553 5.6.7 and 552 5.3.4); nothing was sent.
  */
-int relay_mail(
-	struct relay *r, const char *from, uint32_t size, unsigned flags);
+int
+relay_mail(struct relay *r, const char *from, uint32_t size, unsigned flags);
 
 /* RCPT TO:<to> (after relay_mail); verdict as RELAY_STEP_RCPT. */
 int relay_rcpt(struct relay *r, const char *to);

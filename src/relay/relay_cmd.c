@@ -126,8 +126,7 @@ step_push(struct relay *r, enum cmd_kind kind, size_t len, size_t mask)
 
 /* Queue one command line; CRLF is added. Nothing is queued on error. */
 static int
-cmd_push(struct relay *r, enum cmd_kind kind, size_t mask, const char *fmt,
-	...)
+cmd_push(struct relay *r, enum cmd_kind kind, size_t mask, const char *fmt, ...)
 {
 	size_t room = sizeof(r->queue) - r->queued;
 	va_list ap;
@@ -214,8 +213,9 @@ relay_queue_flush(struct relay *r)
 
 		if (n > r->released)
 			n = r->released;
-		if (n == 0 || altcp_write(r->pcb, r->queue, (u16_t)n,
-				      TCP_WRITE_FLAG_COPY) != ERR_OK)
+		if (n == 0 ||
+			altcp_write(r->pcb, r->queue, (u16_t)n,
+				TCP_WRITE_FLAG_COPY) != ERR_OK)
 			break;
 		memmove(r->queue, r->queue + n, r->queued - n);
 		/* AUTH data must not linger in the queue's free space. */
@@ -263,8 +263,11 @@ said(const struct relay *r, char *buf, size_t len)
 	const struct relay_reply *rp = &r->reply;
 	size_t i;
 
-	snprintf(buf, len, "%d%s%s%s%s", rp->code, rp->enhanced[0] ? " " : "",
-		rp->enhanced, rp->textlen > 0 ? " " : "", rp->text);
+	/* Cut if need be: the text only explains the code. */
+	if (snprintf(buf, len, "%d%s%s%s%s", rp->code,
+		    rp->enhanced[0] ? " " : "", rp->enhanced,
+		    rp->textlen > 0 ? " " : "", rp->text) < 0)
+		buf[0] = '\0';
 	for (i = 0; buf[i] != '\0'; i++) {
 		if (buf[i] == '\n')
 			buf[i] = ' ';
@@ -340,8 +343,8 @@ auth_start(struct relay *r)
 	}
 	relay_enter_state(r, RELAY_STATE_AUTH);
 	if (mechs & RELAY_AUTH_PLAIN) {
-		relay_sasl_plain(b64, sizeof(b64), r->conf->user,
-			r->conf->password);
+		relay_sasl_plain(
+			b64, sizeof(b64), r->conf->user, r->conf->password);
 		cmd_push(r, CMD_AUTH_PLAIN, strlen("AUTH PLAIN "),
 			"AUTH PLAIN %s", b64);
 		wipe(b64, sizeof(b64));
@@ -591,8 +594,8 @@ relay_mail(struct relay *r, const char *from, uint32_t size, unsigned flags)
 	}
 	/* RFC 1870 6: the size, so the upstream can refuse it at once. */
 	if ((c->flags & RELAY_CAP_SIZE) && size > 0)
-		snprintf(param, sizeof(param), " SIZE=%lu",
-			(unsigned long)size);
+		snprintf(
+			param, sizeof(param), " SIZE=%lu", (unsigned long)size);
 	e = cmd_push(r, CMD_MAIL, MASK_NONE, "MAIL FROM:<%s>%s%s%s", from,
 		param, flags & RELAY_MAIL_8BIT ? " BODY=8BITMIME" : "",
 		utf8 ? " SMTPUTF8" : "");
@@ -661,8 +664,9 @@ relay_body_write(struct relay *r, const void *buf, size_t len)
 
 		if (n > len - done)
 			n = len - done;
-		if (n == 0 || altcp_write(r->pcb, p + done, (u16_t)n,
-				      TCP_WRITE_FLAG_COPY) != ERR_OK)
+		if (n == 0 ||
+			altcp_write(r->pcb, p + done, (u16_t)n,
+				TCP_WRITE_FLAG_COPY) != ERR_OK)
 			break;
 		done += n;
 	}

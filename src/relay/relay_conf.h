@@ -51,11 +51,11 @@ struct relay_conf {
 /*
  * Fill rc from the directives' values; NULL or "" for one not given.
  * relay is required. relay_credentials is read now (see
- * relay_conf_credentials). With TLS, exactly one of relay_ca and
- * relay_pin; an address literal needs relay_pin, since a certificate
- * is checked against a host name only. Returns 0, or -1 with the
- * problem in err, naming the directive ("relay: port must be 1 to
- * 65535 in 'smtp://h:0'").
+ * relay_conf_credentials). With TLS, relay_ca or relay_pin, not both;
+ * neither means the system bundle, RELAY_CA_DEFAULT. An address literal
+ * needs relay_pin, since a certificate is checked against a host name
+ * only. Returns 0, or -1 with the problem in err, naming the directive
+ * ("relay: 'smtp://h:0': port must be 1 to 65535").
  */
 int relay_conf_make(struct relay_conf *rc, const char *relay,
 	const char *credentials, const char *ca, const char *pin, char *err,
@@ -67,8 +67,8 @@ int relay_conf_make(struct relay_conf *rc, const char *relay,
  * ADDR in 127.0.0.0/8 or [::1], or a bare domain. HOST is a name, an
  * IPv4 literal or [IPv6]. Returns 0, or -1 with the reason in err.
  */
-int relay_conf_url(struct relay_conf *rc, const char *url, char *err,
-	size_t errlen);
+int relay_conf_url(
+	struct relay_conf *rc, const char *url, char *err, size_t errlen);
 
 /*
  * Read the credentials file at path: one line "user:password" (the
@@ -76,8 +76,8 @@ int relay_conf_url(struct relay_conf *rc, const char *url, char *err,
  * group or others may read or write it, so a password on a shared box
  * stays private. Returns 0, or -1 with "path: problem" in err.
  */
-int relay_conf_credentials(struct relay_conf *rc, const char *path,
-	char *err, size_t errlen);
+int relay_conf_credentials(
+	struct relay_conf *rc, const char *path, char *err, size_t errlen);
 
 struct tls_client_config;
 
@@ -86,8 +86,8 @@ struct tls_client_config;
  * read from ca_path; *out is NULL for smtp+plain. The caller frees it
  * with tls_client_config_free. Returns 0, or -1 with the reason in err.
  */
-int relay_conf_tls(const struct relay_conf *rc,
-	struct tls_client_config **out, char *err, size_t errlen);
+int relay_conf_tls(const struct relay_conf *rc, struct tls_client_config **out,
+	char *err, size_t errlen);
 
 /* Forget the password: overwrite it where the compiler cannot skip it. */
 void relay_conf_wipe(struct relay_conf *rc);

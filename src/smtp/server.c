@@ -720,6 +720,12 @@ on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 	s->pcb = pcb;
 	s->mode = l->mode;
 	s->tls_cfg = srv.tls;
+	/*
+	 * Replies are small and each waits for the client's next command:
+	 * Nagle's algorithm would hold the second segment of a reply for the
+	 * client's delayed ACK, tens of milliseconds per exchange.
+	 */
+	altcp_nagle_disable(pcb);
 	s->last_activity = board_now_ms();
 	snprintf(s->client, sizeof(s->client), "%s", pr.text);
 	snprintf(s->client_ip, sizeof(s->client_ip), "%s", pr.ip);

@@ -40,8 +40,8 @@ test_url_known_answers(void **state)
 			"2001:db8::25", 587},
 		{"smtp+plain://127.0.0.1:2525", RELAY_TLS_NONE, 0, 1,
 			"127.0.0.1", 2525},
-		{"smtp+plain://127.1.2.3:25", RELAY_TLS_NONE, 0, 1,
-			"127.1.2.3", 25},
+		{"smtp+plain://127.1.2.3:25", RELAY_TLS_NONE, 0, 1, "127.1.2.3",
+			25},
 		{"smtp+plain://[::1]:10025", RELAY_TLS_NONE, 0, 1, "::1",
 			10025},
 		{"example.org", RELAY_TLS_IMPLICIT, 1, 0, "example.org", 0},
@@ -120,7 +120,8 @@ file_make(char *path, size_t len, const char *bytes, mode_t mode)
 	snprintf(path, len, "/tmp/postlet-relay-cred-XXXXXX");
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, bytes, strlen(bytes)), (ssize_t)strlen(bytes));
+	assert_int_equal(
+		write(fd, bytes, strlen(bytes)), (ssize_t)strlen(bytes));
 	assert_int_equal(fchmod(fd, mode), 0);
 	close(fd);
 }
@@ -190,11 +191,12 @@ test_credentials_refused(void **state)
 		assert_false(rc.has_credentials);
 		unlink(path);
 	}
-	assert_int_equal(relay_conf_credentials(&rc,
-				 "/nonexistent/postlet", err, sizeof(err)),
+	assert_int_equal(relay_conf_credentials(
+				 &rc, "/nonexistent/postlet", err, sizeof(err)),
 		-1);
-	assert_string_equal(err, "/nonexistent/postlet: No such file or "
-				 "directory");
+	assert_string_equal(err,
+		"/nonexistent/postlet: No such file or "
+		"directory");
 }
 
 static void
@@ -231,11 +233,15 @@ test_make(void **state)
 				 PKI("ca.pem"), NULL, err, sizeof(err)),
 		-1);
 	assert_non_null(strstr(err, "use a host name or relay_pin"));
+	/* Neither relay_ca nor relay_pin: the system's bundle. */
 	assert_int_equal(relay_conf_make(&rc, "smtp://mail.test", NULL, NULL,
 				 NULL, err, sizeof(err)),
+		0);
+	assert_string_equal(rc.ca_path, RELAY_CA_DEFAULT);
+	assert_int_equal(relay_conf_make(&rc, "smtps://[2001:db8::1]", NULL,
+				 NULL, NULL, err, sizeof(err)),
 		-1);
-	assert_string_equal(err, "relay: relay_ca or relay_pin is needed to "
-				 "check the upstream's certificate");
+	assert_non_null(strstr(err, "use a host name or relay_pin"));
 	assert_int_equal(relay_conf_make(&rc, "smtp://mail.test", NULL,
 				 PKI("ca.pem"), pin, err, sizeof(err)),
 		-1);
@@ -244,8 +250,8 @@ test_make(void **state)
 				 "abc", err, sizeof(err)),
 		-1);
 	assert_non_null(strstr(err, "relay_pin: want 64 hex digits"));
-	assert_int_equal(relay_conf_make(&rc, NULL, NULL, NULL, NULL, err,
-				 sizeof(err)),
+	assert_int_equal(
+		relay_conf_make(&rc, NULL, NULL, NULL, NULL, err, sizeof(err)),
 		-1);
 	assert_string_equal(err, "relay: not configured");
 }
