@@ -164,6 +164,7 @@ cross-check:
 
 bench: all
 	$(Q)tools/bench-memory $(B)/postlet
+	$(Q)tools/bench-submission $(B)/postlet
 
 install: $(B)/postlet.unstripped
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/postlet \
