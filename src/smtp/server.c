@@ -24,6 +24,11 @@
 /* A TLS handshake or a final flush must not hold a session longer. */
 #define HANDSHAKE_TIMEOUT_MS 30000u
 #define CLOSING_TIMEOUT_MS 10000u
+/*
+ * A TLS client sends its ClientHello at once; silence this long on the
+ * implicit TLS port means a plaintext client waiting for a greeting.
+ */
+#define HELLO_WAIT_MS 5000u
 #define RETIRED_MAX 4
 /* Failed-login and rate records kept, whatever the number of clients. */
 #define THROTTLE_ENTRIES 256
@@ -353,6 +358,7 @@ looks_like_tls(const struct session *s)
 }
 
 static void tls_start(struct session *s);
+static err_t callback_result(void);
 
 /* States in which the session reads commands or message bytes. */
 #define READING \
@@ -423,6 +429,66 @@ session_process(struct session *s)
 		session_end(s, s->close_reason ? s->close_reason : "closed");
 }
 
+/* The port for STARTTLS, to name in a hint; 587 if none is configured. */
+static unsigned
+starttls_port(void)
+{
+	size_t i;
+
+	for (i = 0; i < srv.conf.nlisten; i++)
+		if (srv.conf.listen[i].tls == CONF_TLS_STARTTLS)
+			return srv.conf.listen[i].port;
+	return 587;
+}
+
+/*
+ * A plaintext client on the implicit TLS port could never read a TLS
+ * alert; a plaintext reply tells its user what to change (RFC 8314 3.3).
+ */
+static void
+plaintext_on_implicit(struct session *s)
+{
+	s->tls_wait_hello = 0;
+	log_event(LOG_LEVEL_WARNING, s->id, "protocol",
+		"error=plaintext-on-implicit-tls-port hint=use-starttls-port");
+	session_reply(s,
+		"554 5.7.0 This port expects TLS from the first "
+		"byte (RFC 8314); use STARTTLS on port %u",
+		starttls_port());
+	s->close_reason = "plaintext-on-tls-port";
+	session_enter_state(s, STATE_CLOSING);
+	session_process(s);
+}
+
+/*
+ * Implicit TLS starts only when the first bytes show a TLS handshake
+ * record (0x16); they then go to the TLS layer as if it had received
+ * them. Its return value is what lwIP must see.
+ */
+static err_t
+first_bytes(struct session *s, struct altcp_pcb *pcb, struct pbuf *p)
+{
+	err_t e;
+
+	s->tls_wait_hello = 0;
+	if (((const unsigned char *)p->payload)[0] != 0x16) {
+		altcp_recved(pcb, p->tot_len);
+		pbuf_free(p);
+		plaintext_on_implicit(s);
+		return callback_result();
+	}
+	tls_start(s);
+	if (s->pcb == NULL || s->state != STATE_HANDSHAKE ||
+		pcb->recv == NULL) {
+		pbuf_free(p);
+		return callback_result();
+	}
+	/* pcb's callbacks are the TLS layer's now. */
+	e = pcb->recv(pcb->arg, pcb, p, ERR_OK);
+	callback_result();
+	return e;
+}
+
 static err_t
 on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 {
@@ -446,6 +512,8 @@ on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 		return callback_result();
 	}
 	s->last_activity = board_now_ms();
+	if (s->tls_wait_hello)
+		return first_bytes(s, pcb, p);
 	if (s->state == STATE_STARTTLS || s->state == STATE_CLOSING) {
 		altcp_recved(pcb, p->tot_len);
 		pbuf_free(p);
@@ -525,6 +593,11 @@ on_poll(void *arg, struct altcp_pcb *pcb)
 	smtp_auth_timer(s);
 	if (s->state == STATE_FREE || s->pcb != pcb)
 		return callback_result();
+	if (s->tls_wait_hello &&
+		board_now_ms() - s->last_activity >= HELLO_WAIT_MS) {
+		plaintext_on_implicit(s);
+		return callback_result();
+	}
 	if (board_now_ms() - s->last_activity < state_timeout(s)) {
 		session_process(s);
 		return callback_result();
@@ -736,7 +809,8 @@ on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 		s->mode == CONF_TLS_IMPLICIT ? "implicit" : "starttls");
 	callbacks_set(s);
 	if (s->mode == CONF_TLS_IMPLICIT) {
-		tls_start(s);
+		s->tls_wait_hello = 1;
+		session_enter_state(s, STATE_HANDSHAKE);
 		return callback_result();
 	}
 	greet(s);

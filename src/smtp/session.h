@@ -75,6 +75,7 @@ struct session {
 	char helo[CONF_NAME_MAX + 1];
 	enum session_wait wait;
 	int eof; /* the client closed its side */
+	int tls_wait_hello; /* implicit TLS: no byte from the client yet */
 	uint32_t resume_at; /* WAIT_THROTTLE: when the reply may go */
 
 	/* AUTH (RFC 4954) */

@@ -143,13 +143,25 @@ def test_tls_client_on_starttls_port(host_postlet, ca):
 
 
 def test_plaintext_on_implicit_port(host_postlet):
+    """A plaintext client on 465 is told, in plaintext, to use STARTTLS."""
     p = host_postlet
     s = connect("127.0.0.1", p.implicit)
     s.sendall(b"EHLO plain.test\r\n")
-    s.settimeout(10)
-    data = s.recv(100)
-    assert not data.startswith(b"250"), data
-    p.wait_log("reason=tls-error")
+    r = Lines(s)
+    line = r.expect("554 5.7.0")[-1]
+    assert "STARTTLS on port %d" % p.submission in line, line
+    assert s.recv(10) == b""
+    p.wait_log("error=plaintext-on-implicit-tls-port")
+
+
+def test_silent_plaintext_client_on_implicit_port(host_postlet):
+    """One that waits for a greeting hears the same after a few seconds
+    of silence (a TLS client always speaks first)."""
+    p = host_postlet
+    s = connect("127.0.0.1", p.implicit)
+    s.settimeout(20)
+    Lines(s).expect("554 5.7.0")
+    p.wait_log("reason=plaintext-on-tls-port")
 
 
 def test_sigterm_drains(host_postlet):
