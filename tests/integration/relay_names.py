@@ -13,6 +13,7 @@ import smtplib
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -45,11 +46,24 @@ def credentials(workdir):
     return path
 
 
-def run_case(workdir, mode, relay_url, pki_dir, expect):
+def dns_server(workdir, srv_port):
+    """dnsmasq on 127.0.0.1:53 inside the namespace, answering only for
+    mail.test: the RFC 6186 record names the implicit TLS upstream."""
+    return subprocess.Popen(
+        ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
+         "--no-resolv", "--no-hosts", "--listen-address=127.0.0.1",
+         "--bind-interfaces", "--port=53", "--user=root",
+         "--pid-file=" + os.path.join(workdir, "dnsmasq.pid"),
+         "--host-record=mail.test,127.0.0.1",
+         "--srv-host=_submissions._tcp.mail.test,mail.test,%d,0,5" %
+         srv_port], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run_case(workdir, mode, relay_url, pki_dir, expect, port=None):
     """One upstream in mode with certificates from pki_dir; expect is
     'ok' or the words the client's 4xx reply must carry."""
-    port = free_port()
-    url = relay_url % port
+    port = port or free_port()
+    url = relay_url % port if "%d" in relay_url else relay_url
     d = tempfile.mkdtemp(dir=workdir)
     with Upstream(port, mode, pki_dir):
         sub, imp = free_port(), free_port()
@@ -91,6 +105,18 @@ def main(workdir):
     run_case(workdir, "starttls", "smtp://mail.test:%d", PKI, "ok")
     run_case(workdir, "smtps", "smtps://other.test:%d", PKI, "4.7.5")
     run_case(workdir, "smtps", "smtps://mail.test:%d", bad, "expired")
+    # A bare domain: the upstream is found by its SRV record.
+    srv_port = free_port()
+    dns = dns_server(workdir, srv_port)
+    try:
+        for _ in range(50):
+            if os.path.exists(os.path.join(workdir, "dnsmasq.pid")):
+                break
+            time.sleep(0.1)
+        run_case(workdir, "smtps", "mail.test", PKI, "ok", port=srv_port)
+    finally:
+        dns.terminate()
+        dns.wait()
 
 
 if __name__ == "__main__":

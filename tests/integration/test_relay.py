@@ -91,11 +91,12 @@ def test_credentials_readable_by_others_refused(run_postlet, workdir):
 
 
 def test_names_and_certificates_in_namespace(workdir):
-    """CA verification by name: good, name mismatch, expired."""
+    """CA verification by name: good, name mismatch, expired; and an
+    upstream found by its RFC 6186 SRV record."""
     if os.geteuid() != 0:
         pytest.skip("needs root for unshare --net --mount")
     r = subprocess.run(["unshare", "--net", "--mount", "/usr/bin/python3",
                         os.path.join(HERE, "relay_names.py"), workdir],
                        capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout.count("ok ") == 4, r.stdout
+    assert r.stdout.count("ok ") == 5, r.stdout
