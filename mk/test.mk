@@ -71,13 +71,19 @@ asan: pki $(addprefix $(B)/test/asan/,$(TESTS))
 		echo "  ASAN    $$t"; \
 		ASAN_OPTIONS=detect_leaks=1 $(B)/test/asan/$$t; done
 
+# The resolver's DNS cases need a namespace with a DNS server of their
+# own; the runner makes one (root or user namespaces needed).
+resolve-netns: $(B)/test/unit/test_resolve
+	$(Q)echo "  NETNS   test_resolve"; \
+		tests/unit/run-resolve-netns $(B)/test/unit/test_resolve
+
 integration: pki
 	$(Q)cd tests/integration && /usr/bin/python3 -m pytest -q -ra \
 		-p no:cacheprovider $(PYTEST_ARGS) .
 
-check: lint unit asan fuzz integration
+check: lint unit asan fuzz resolve-netns integration
 
-.PHONY: unit asan integration check pki
+.PHONY: unit asan integration check pki resolve-netns
 .SECONDARY:
 .SECONDEXPANSION:
 
