@@ -15,11 +15,11 @@
 
 #include "auth/shacrypt.h"
 #include "auth/users.h"
+#include "dname.h"
+#include "file.h"
 
 #define QUOTE_MAX 40 /* how much of a bad token a message quotes */
 #define LOCAL_MAX 64 /* RFC 5321 4.5.3.1.1 */
-#define DOMAIN_MAX 253 /* RFC 1035 2.3.4, without the trailing dot */
-#define LABEL_MAX 63
 
 struct user {
 	const char *name; /* NUL-terminated, in the set's text */
@@ -118,29 +118,6 @@ local_ok(const char *s, size_t len)
 	return 1;
 }
 
-/* Letters, digits and inner hyphens in labels of 1 to 63 (RFC 1123 2.1) */
-static int
-domain_ok(const char *s, size_t len)
-{
-	size_t i, label = 0;
-
-	if (len == 0 || len > DOMAIN_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!is_alnum(s[i]) && (s[i] != '-' || label == 0))
-			return 0;
-		if (++label > LABEL_MAX)
-			return 0;
-	}
-	return label > 0 && s[len - 1] != '-';
-}
-
 static int
 sender_ok(const char *s, size_t len)
 {
@@ -152,7 +129,7 @@ sender_ok(const char *s, size_t len)
 	n = (size_t)(at - s);
 	if (!(n == 1 && s[0] == '*') && !local_ok(s, n))
 		return 0;
-	return domain_ok(at + 1, len - n - 1);
+	return dname_valid(at + 1, len - n - 1);
 }
 
 static int
@@ -505,34 +482,6 @@ fail:
 	return -1;
 }
 
-/*
- * Read the file at path into buf[0..size), leaving *len bytes. Returns 0
- * or an errno value.
- */
-static int
-read_file(const char *path, char *buf, size_t size, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int e = 0;
-
-	if (fd < 0)
-		return errno;
-	*len = 0;
-	while (*len < size) {
-		ssize_t n = read(fd, buf + *len, size - *len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			e = errno;
-		if (n <= 0)
-			break;
-		*len += (size_t)n;
-	}
-	close(fd);
-	return e;
-}
-
 /* One byte more than allowed is read to tell a full file from a long one */
 struct users *
 users_load(const char *path, char *err, size_t errlen)
@@ -546,7 +495,7 @@ users_load(const char *path, char *err, size_t errlen)
 		problem(err, errlen, "%s: %s", path, strerror(ENOMEM));
 		return NULL;
 	}
-	e = read_file(path, buf, USERS_FILE_MAX + 1, &len);
+	e = file_read(path, buf, USERS_FILE_MAX + 1, &len);
 	if (e != 0)
 		problem(err, errlen, "%s: %s", path, strerror(e));
 	else

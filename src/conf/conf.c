@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conf/conf_impl.h"
+#include "file.h"
 #include "log.h"
 
 /* What a UTF-8 editor may put in front of the first line. */
@@ -233,34 +234,6 @@ conf_parse(struct conf *c, const char *name, const char *buf, size_t len,
 }
 
 /*
- * Read the file at path into buf[0..size), leaving *len bytes. Returns 0,
- * or an errno value.
- */
-static int
-read_file(const char *path, char *buf, size_t size, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int e = 0;
-
-	if (fd < 0)
-		return errno;
-	*len = 0;
-	while (*len < size) {
-		ssize_t n = read(fd, buf + *len, size - *len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			e = errno;
-		if (n <= 0)
-			break;
-		*len += (size_t)n;
-	}
-	close(fd);
-	return e;
-}
-
-/*
  * See conf.h. The buffer is taken from the heap for the read only: a
  * router should not keep 64 KiB around for a file read once per reload.
  * One byte more than allowed is read to tell a full file from a long one.
@@ -277,7 +250,7 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
 		return -1;
 	}
-	e = read_file(path, buf, CONF_FILE_MAX + 1, &len);
+	e = file_read(path, buf, CONF_FILE_MAX + 1, &len);
 	conf_defaults(&tmp);
 	if (e != 0)
 		snprintf(err, errlen, "%s: %s", path, strerror(e));

@@ -9,6 +9,7 @@
 
 #include "lwip/ip_addr.h"
 
+#include "dname.h"
 #include "relay/relay_conf.h"
 #include "tls/tls.h"
 
@@ -26,37 +27,6 @@ static int
 is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int
-is_alnum(char c)
-{
-	return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* Letters, digits, hyphens; labels of 1 to 63, not edged by a hyphen. */
-static int
-domain_ok(const char *s, size_t len)
-{
-	size_t i, label = 0;
-
-	if (len == 0 || len > RELAY_HOST_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!is_alnum(s[i]) && s[i] != '-')
-			return 0;
-		if (s[i] == '-' && label == 0)
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	return label > 0 && s[len - 1] != '-';
 }
 
 /* Dotted quad only: lwIP would also take "127.1" or octal parts. */
@@ -134,7 +104,7 @@ host_load(struct relay_conf *rc, const char *s, size_t len)
 	}
 	if (looks_numeric(s, len))
 		return literal_load(rc, s, len, 0);
-	if (!domain_ok(s, len))
+	if (!dname_valid(s, len))
 		return -1;
 	memcpy(rc->host, s, len);
 	rc->host[len] = '\0';
