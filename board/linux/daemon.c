@@ -38,16 +38,6 @@ static struct {
 	uint32_t drain_start;
 } d;
 
-struct altcp_pcb *
-board_pcb_new(uint8_t ip_type)
-{
-#if POSTLET_TAP
-	if (d.conf.backend == CONF_BACKEND_TAP)
-		return net_tap_new(ip_type);
-#endif
-	return net_host_new(ip_type);
-}
-
 static void
 on_signal(int sig)
 {
@@ -237,6 +227,7 @@ network_start(void)
 			conns);
 		return EXIT_CONFIG;
 	}
+	board_backend_use(d.conf.backend);
 	if (d.conf.backend == CONF_BACKEND_TAP) {
 #if POSTLET_TAP
 		if (net_tap_start(&d.conf.tap, d.conf.hostname, err,

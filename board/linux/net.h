@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf/conf.h"
+
 struct altcp_pcb;
-struct conf_listen;
-struct conf_tap;
 
 /*
  * Reserve state for max_conns connections (lingering closes count until
@@ -39,6 +39,9 @@ struct altcp_pcb *net_host_new(uint8_t ip_type);
 
 /* Close all listeners, so a draining daemon takes no new connection. */
 void net_host_unlisten(void);
+
+/* Outgoing connections (board_pcb_new) use backend b from now on. */
+void board_backend_use(enum conf_backend b);
 
 #if POSTLET_TAP
 /*

@@ -247,40 +247,25 @@ sender_choose(const struct conf *c)
 		snprintf(t.from, sizeof(t.from), "postmaster@%s", c->domain);
 }
 
-/* The upstream's configuration, as the daemon reads it. */
-static int
-relay_load(const struct conf *c, struct tls_client_config **tls)
-{
-	char err[CONF_ERROR_MAX];
-
-	if (relay_conf_make(&t.rc, c->relay, c->relay_credentials, c->relay_ca,
-		    c->relay_pin, err, sizeof(err)) != 0) {
-		fprintf(stderr, "postlet: %s\n", err);
-		return EXIT_CONFIG;
-	}
-	if (relay_conf_tls(&t.rc, tls, err, sizeof(err)) != 0) {
-		fprintf(stderr, "postlet: %s\n", err);
-		return EXIT_TLS;
-	}
-	return EXIT_OK;
-}
-
 /* What the relay needs of the board: lwIP, the loop, a backend. */
 static int
 network_start(const struct conf *c)
 {
-	if (c->backend == CONF_BACKEND_TAP) {
-		/* XXX board_pcb_new follows the daemon's backend only. */
-		fprintf(stderr,
-			"postlet: test: backend tap is not "
-			"supported yet; it tests the host stack\n");
-		return EXIT_CONFIG;
-	}
+	char err[CONF_ERROR_MAX];
+
 	lwip_init();
 	if (loop_init(8) != 0 || net_host_init(4) != 0) {
 		fprintf(stderr, "postlet: out of memory\n");
 		return EXIT_CONFIG;
 	}
+	board_backend_use(c->backend);
+#if POSTLET_TAP
+	if (c->backend == CONF_BACKEND_TAP &&
+		net_tap_start(&c->tap, c->hostname, err, sizeof(err)) != 0) {
+		fprintf(stderr, "postlet: %s\n", err);
+		return EXIT_TAP;
+	}
+#endif
 	if (resolve_init() != 0) {
 		fprintf(stderr, "postlet: cannot start the name resolver\n");
 		return EXIT_CONFIG;
@@ -330,7 +315,7 @@ relaytest_main(int argc, char **argv)
 	if (main_conf_load(&c, path) != 0)
 		return EXIT_CONFIG;
 	log_open(LOG_TARGET_STDERR, LOG_LEVEL_ERROR);
-	rc = relay_load(&c, &tls);
+	rc = main_relay_setup(&c, path, &t.rc, &tls);
 	if (rc == EXIT_OK)
 		rc = network_start(&c);
 	sender_choose(&c);

@@ -141,6 +141,13 @@ def test_submission_over_tap(tmp_path):
                   "relay_pin %s" % pin_of(PKI + "/server.pem")]
         p = Postlet(str(tmp_path), lines,
                     prefix=["ip", "netns", "exec", ns.name])
+        # postlet test reaches the upstream over lwIP on the tap too (the
+        # device takes one user at a time: before the daemon starts).
+        r = subprocess.run(["ip", "netns", "exec", ns.name, BINARY, "test",
+                            "-c", p.conf], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "ok: upstream accepts mail" in r.stdout, r.stdout
         p.start()
         try:
             ns.wait_connect(ADDR4, 465).close()
