@@ -119,10 +119,13 @@ fuzz: $(addprefix $(B)/test/fuzz/,$(FUZZERS))
 			|| { tail -40 $(B)/test/fuzz/$$f.log; exit 1; }; \
 	done
 
-# Our C files must match .clang-format.
+# Our C files must match .clang-format and pass cppcheck.
 FORMATTED = $(wildcard src/*.[ch] src/*/*.[ch] board/linux/*.[ch] \
 	board/linux/arch/*.h tests/unit/*.[ch] tests/fuzz/*.c)
 lint:
 	$(Q)clang-format --dry-run --Werror $(FORMATTED)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+		--inline-suppr -D__GNUC__ -DPOSTLET_TAP=1 -Isrc -Iboard/linux \
+		--suppress=missingIncludeSystem src board/linux
 
 .PHONY: fuzz lint
