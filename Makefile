@@ -9,10 +9,13 @@
 #                     aarch64) with Debian's cross gcc and musl
 # make cross-check    cross-build every TARGET and run each under qemu
 #
-# Honoured: CC CFLAGS CPPFLAGS LDFLAGS AR STRIP DESTDIR PREFIX SBINDIR V=1
+# Honoured: CC CFLAGS CPPFLAGS LDFLAGS AR STRIP DESTDIR PREFIX SBINDIR
+#           SYSCONFDIR MANDIR V=1
 #           CROSS_COMPILE=prefix- (gcc, ar, strip from that toolchain)
 #           LWIP_DIR= BEARSSL_DIR= (use these sources, fetch nothing)
 #           TAP=0 (leave out the lwIP-on-TAP backend)
+#           STATIC=0 (link the C library dynamically)
+#           B=dir (objects and binary; default build/, build/TARGET)
 #           WERROR=1 (warnings in postlet's own files are errors)
 
 VERSION = 0.1.0

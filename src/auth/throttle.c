@@ -147,6 +147,8 @@ throttle_failed(enum throttle_kind kind, const void *key, size_t len)
 	e = lookup(kind, key, len, now);
 	if (e == NULL) {
 		e = victim(now);
+		if (e == NULL)
+			return; /* only with an empty table, which init prevents */
 		memset(e, 0, sizeof(*e));
 		e->kind = (uint8_t)(kind + 1);
 		e->len = (uint8_t)key_len(kind, len);

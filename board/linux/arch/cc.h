@@ -12,6 +12,19 @@
 /* lwIP's errno values must not clash with the C library's. */
 #define LWIP_ERRNO_STDINCLUDE 1
 
+/*
+ * lwIP assumes little-endian unless told: on big-endian MIPS routers it
+ * would swap every address. lwIP's own files are built without the
+ * feature macros that make <endian.h> say so, hence the compiler's word.
+ */
+#ifndef BYTE_ORDER
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define BYTE_ORDER BIG_ENDIAN
+#else
+#define BYTE_ORDER LITTLE_ENDIAN
+#endif
+#endif
+
 #define LWIP_RAND() ((u32_t)postlet_lwip_rand())
 unsigned int postlet_lwip_rand(void);
 
