@@ -148,7 +148,8 @@ throttle_failed(enum throttle_kind kind, const void *key, size_t len)
 	if (e == NULL) {
 		e = victim(now);
 		if (e == NULL)
-			return; /* only with an empty table, which init prevents */
+			return; /* only with an empty table, which init prevents
+				 */
 		memset(e, 0, sizeof(*e));
 		e->kind = (uint8_t)(kind + 1);
 		e->len = (uint8_t)key_len(kind, len);
