@@ -220,7 +220,11 @@ static int
 network_start(void)
 {
 	char err[CONF_ERROR_MAX];
-	size_t conns = d.conf.max_sessions + CONF_LISTEN_MAX + 8;
+	/*
+	 * A session holds a client and an upstream connection; closed ones
+	 * linger while their last bytes drain.
+	 */
+	size_t conns = 2 * (size_t)d.conf.max_sessions + CONF_LISTEN_MAX + 8;
 
 	if (loop_init(conns + 4) != 0 || net_host_init(conns) != 0) {
 		fprintf(stderr, "postlet: out of memory for %zu connections\n",

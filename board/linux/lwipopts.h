@@ -52,13 +52,25 @@
 #define PBUF_POOL_SIZE 32
 #define PBUF_POOL_BUFSIZE 1536
 
-/* Sessions plus one upstream connection plus TIME_WAIT slack. */
-#define MEMP_NUM_TCP_PCB 20
+/*
+ * The most client sessions a build serves at once (max_sessions may not
+ * exceed it). lwIP's pools are sized from it at compile time: each session
+ * holds a client connection and an upstream connection, and on the host
+ * backend each of those is an altcp pcb with a TLS altcp pcb on top.
+ * Unused pool entries cost about 250 bytes each.
+ */
+#ifndef POSTLET_SESSIONS_MAX
+#define POSTLET_SESSIONS_MAX 32
+#endif
+/* Two TCP pcbs a session, plus TIME_WAIT slack. */
+#define MEMP_NUM_TCP_PCB (2 * POSTLET_SESSIONS_MAX + 8)
 #define MEMP_NUM_TCP_PCB_LISTEN 8
-/* A TLS connection holds two altcp pcbs: the TLS layer and the one below. */
+/* Two altcp pcbs a connection (TLS over TCP), plus listeners. */
 #define MEMP_NUM_ALTCP_PCB (2 * MEMP_NUM_TCP_PCB + MEMP_NUM_TCP_PCB_LISTEN)
 #define MEMP_NUM_UDP_PCB 4
-#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
+/* Board timers, and one deferred failure report per upstream. */
+#define MEMP_NUM_SYS_TIMEOUT \
+	(LWIP_NUM_SYS_TIMEOUT_INTERNAL + 8 + POSTLET_SESSIONS_MAX)
 
 /*
  * On 64-bit hosts the IPv6 reassembly header does not fit in place of the

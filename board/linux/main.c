@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "lwipopts.h"
 #include "main.h"
 #include "relay/relay_conf.h"
 #include "options.h"
@@ -33,7 +34,8 @@ static int
 version(void)
 {
 	printf("postlet %s\n", POSTLET_VERSION);
-	printf("options: tap=%d debug=%d\n", POSTLET_TAP, POSTLET_DEBUG);
+	printf("options: tap=%d debug=%d sessions_max=%d\n", POSTLET_TAP,
+		POSTLET_DEBUG, POSTLET_SESSIONS_MAX);
 	printf("tls: BearSSL 0.6, TLS 1.2, ECDHE with AES-GCM and "
 	       "ChaCha20-Poly1305\n");
 	printf("network: lwIP 2.1.3 altcp; backends: host%s\n",
@@ -49,6 +51,15 @@ main_conf_load(struct conf *c, const char *path)
 	if (conf_load(c, path, err, sizeof(err)) != 0 ||
 		conf_check(c, path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "postlet: %s\n", err);
+		return -1;
+	}
+	/* lwIP's pools are sized for this many when postlet is built. */
+	if (c->max_sessions > POSTLET_SESSIONS_MAX) {
+		fprintf(stderr,
+			"postlet: %s: max_sessions %u is more than this build "
+			"serves (%d); rebuild with -DPOSTLET_SESSIONS_MAX=%u\n",
+			path, c->max_sessions, POSTLET_SESSIONS_MAX,
+			c->max_sessions);
 		return -1;
 	}
 	return 0;

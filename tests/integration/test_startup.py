@@ -115,3 +115,11 @@ def test_missing_tap_device(workdir):
     assert r.returncode == 5, r
     assert "pl-nosuch0" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_max_sessions_beyond_build(workdir):
+    path = write_conf(workdir, good_lines() + ["max_sessions 1000"])
+    r = run(["-f", "-c", path])
+    assert r.returncode == 2, r
+    assert "max_sessions 1000" in r.stderr and "POSTLET_SESSIONS_MAX" in \
+        r.stderr, r.stderr
