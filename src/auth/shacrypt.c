@@ -177,34 +177,6 @@ repeated_digest(const struct scheme *sc, const void *s, size_t len,
 	wipe(&ctx, sizeof(ctx));
 }
 
-/* Step 21: the rounds. P is dp repeated to pwlen bytes, S is ds[0..salt). */
-static void
-run_rounds(const struct scheme *sc, const struct shacrypt_setting *st,
-	const uint8_t *dp, size_t pwlen, const uint8_t *ds, uint8_t *a)
-{
-	br_hash_compat_context ctx;
-	const br_hash_class **h = &ctx.vtable;
-	unsigned long i;
-
-	for (i = 0; i < st->rounds; i++) {
-		sc->hash->init(h);
-		if (i & 1)
-			add_repeated(h, dp, sc->len, pwlen);
-		else
-			(*h)->update(h, a, sc->len);
-		if (i % 3 != 0)
-			(*h)->update(h, ds, st->saltlen);
-		if (i % 7 != 0)
-			add_repeated(h, dp, sc->len, pwlen);
-		if (i & 1)
-			(*h)->update(h, a, sc->len);
-		else
-			add_repeated(h, dp, sc->len, pwlen);
-		(*h)->out(h, a);
-	}
-	wipe(&ctx, sizeof(ctx));
-}
-
 /* Step 22: Drepper's base64, least significant six bits first. */
 static void
 encode(const struct scheme *sc, const uint8_t *a, char *out)
@@ -227,21 +199,81 @@ encode(const struct scheme *sc, const uint8_t *a, char *out)
 }
 
 void
-shacrypt_digest(const struct shacrypt_setting *st, const char *pw, size_t pwlen,
-	char *out)
+shacrypt_job_wipe(struct shacrypt_job *j)
+{
+	wipe(j, sizeof(*j));
+}
+
+void
+shacrypt_job_start(struct shacrypt_job *j, const struct shacrypt_setting *st,
+	const char *pw, size_t pwlen)
 {
 	const struct scheme *sc = scheme_of(st->scheme);
 	const uint8_t *p = (const uint8_t *)pw;
-	uint8_t a[64], dp[64], ds[64];
 
-	initial_digest(sc, st, p, pwlen, a);
-	repeated_digest(sc, p, pwlen, pwlen, dp);
-	repeated_digest(sc, st->salt, st->saltlen, 16u + a[0], ds);
-	run_rounds(sc, st, dp, pwlen, ds, a);
-	encode(sc, a, out);
-	wipe(a, sizeof(a));
-	wipe(dp, sizeof(dp));
-	wipe(ds, sizeof(ds));
+	j->scheme = st->scheme;
+	j->rounds = st->rounds;
+	j->done = 0;
+	j->pwlen = pwlen;
+	j->saltlen = st->saltlen;
+	initial_digest(sc, st, p, pwlen, j->a);
+	repeated_digest(sc, p, pwlen, pwlen, j->dp);
+	repeated_digest(sc, st->salt, st->saltlen, 16u + j->a[0], j->ds);
+}
+
+/*
+ * Step 21: the rounds, numbered from 0 across all steps since the choice
+ * of inputs depends on the number.
+ */
+int
+shacrypt_job_step(struct shacrypt_job *j, unsigned long max_rounds)
+{
+	const struct scheme *sc = scheme_of(j->scheme);
+	br_hash_compat_context ctx;
+	const br_hash_class **h = &ctx.vtable;
+	unsigned long i, left = j->rounds - j->done;
+	unsigned long end = j->done + (max_rounds < left ? max_rounds : left);
+
+	for (i = j->done; i < end; i++) {
+		sc->hash->init(h);
+		if (i & 1)
+			add_repeated(h, j->dp, sc->len, j->pwlen);
+		else
+			(*h)->update(h, j->a, sc->len);
+		if (i % 3 != 0)
+			(*h)->update(h, j->ds, j->saltlen);
+		if (i % 7 != 0)
+			add_repeated(h, j->dp, sc->len, j->pwlen);
+		if (i & 1)
+			(*h)->update(h, j->a, sc->len);
+		else
+			add_repeated(h, j->dp, sc->len, j->pwlen);
+		(*h)->out(h, j->a);
+	}
+	j->done = end;
+	wipe(&ctx, sizeof(ctx));
+	return j->done == j->rounds;
+}
+
+size_t
+shacrypt_job_finish(struct shacrypt_job *j, char *out)
+{
+	const struct scheme *sc = scheme_of(j->scheme);
+
+	encode(sc, j->a, out);
+	shacrypt_job_wipe(j);
+	return sc->enclen;
+}
+
+void
+shacrypt_digest(const struct shacrypt_setting *st, const char *pw, size_t pwlen,
+	char *out)
+{
+	struct shacrypt_job j;
+
+	shacrypt_job_start(&j, st, pw, pwlen);
+	shacrypt_job_step(&j, st->rounds);
+	shacrypt_job_finish(&j, out);
 }
 
 int

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -554,27 +555,59 @@ same_bytes(const char *a, const char *b, size_t len)
 	return d == 0;
 }
 
-const struct user *
-users_authenticate(const struct users *u, const char *name, size_t namelen,
-	const char *password, size_t pwlen)
+void
+users_check_start(const struct users *u, const char *name, size_t namelen,
+	const char *pw, size_t pwlen, struct users_check *c)
 {
 	const struct user *found;
-	const struct shacrypt_setting *st;
-	char got[SHACRYPT_DIGEST_MAX];
-	int same;
 
-	if (u == NULL)
-		return NULL;
+	c->user = NULL;
+	if (u == NULL) {
+		shacrypt_job_wipe(&c->job);
+		return;
+	}
 	found = users_find(u, name, namelen);
 	if (pwlen > USERS_PASSWORD_MAX) {
 		found = NULL;
 		pwlen = USERS_PASSWORD_MAX;
 	}
-	st = found ? &found->setting : &u->dummy;
-	shacrypt_digest(st, password, pwlen, got);
-	same = same_bytes(got, found ? found->digest : dummy_digest,
-		shacrypt_digest_len(st->scheme));
-	return found != NULL && same ? found : NULL;
+	c->user = found;
+	shacrypt_job_start(
+		&c->job, found ? &found->setting : &u->dummy, pw, pwlen);
+}
+
+int
+users_check_step(struct users_check *c, unsigned long max_rounds)
+{
+	return shacrypt_job_step(&c->job, max_rounds);
+}
+
+/*
+ * The digest is compared even when no user can match, and with the
+ * dummy, so that the answer takes as long either way.
+ */
+const struct user *
+users_check_result(struct users_check *c)
+{
+	const struct user *found = c->user;
+	char got[SHACRYPT_DIGEST_MAX];
+	int done = shacrypt_job_step(&c->job, 0);
+	size_t n = shacrypt_job_finish(&c->job, got);
+	int same = same_bytes(got, found ? found->digest : dummy_digest, n);
+
+	c->user = NULL;
+	return found != NULL && same && done ? found : NULL;
+}
+
+const struct user *
+users_authenticate(const struct users *u, const char *name, size_t namelen,
+	const char *password, size_t pwlen)
+{
+	struct users_check c;
+
+	users_check_start(u, name, namelen, password, pwlen, &c);
+	users_check_step(&c, ULONG_MAX);
+	return users_check_result(&c);
 }
 
 /* RFC 5321 2.4: domains are compared without regard to case. */

@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 
+#include "auth/shacrypt.h"
+
 #define USERS_FILE_MAX (1024 * 1024) /* bytes in the whole file */
 #define USERS_LINE_MAX 1023 /* bytes in a line, its ending not counted */
 #define USERS_COUNT_MAX 10000
@@ -22,9 +24,10 @@
 #define USERS_ERROR_MAX 320
 
 /*
- * Highest rounds= accepted. One thread serves every session, and a login
- * holds it for the whole hash: 500000 rounds take about half a second on
- * a desktop CPU and tens of seconds on a router's.
+ * Highest rounds= accepted. One thread serves every session, and each
+ * login's hash takes its share of it, in pieces or not: 500000 rounds
+ * take about half a second on a desktop CPU and tens of seconds on a
+ * router's.
  */
 #define USERS_ROUNDS_MAX 500000
 
@@ -64,6 +67,31 @@ size_t users_count(const struct users *u);
  */
 const struct user *users_authenticate(const struct users *u, const char *name,
 	size_t namelen, const char *password, size_t pwlen);
+
+/*
+ * users_authenticate in pieces, so that the loop serves other sessions
+ * between them. The caller owns the check; it holds no allocation, and
+ * nothing of name or pw after users_check_start returns, but u must
+ * outlive it. Every check ends in users_check_result, which also wipes
+ * one abandoned early.
+ */
+struct users_check {
+	struct shacrypt_job job;
+	const struct user *user; /* NULL: the check fails whatever the hash */
+};
+
+/* Find name and start hashing pw; with u NULL the check is done at once. */
+void users_check_start(const struct users *u, const char *name, size_t namelen,
+	const char *pw, size_t pwlen, struct users_check *c);
+
+/* Run at most max_rounds rounds of the hash; 1 when it is done, else 0. */
+int users_check_step(struct users_check *c, unsigned long max_rounds);
+
+/*
+ * What users_authenticate would have answered, and c wiped. Before
+ * users_check_step returned 1 it answers NULL.
+ */
+const struct user *users_check_result(struct users_check *c);
 
 /*
  * The user called name[0..len), or NULL, without a password: for binding

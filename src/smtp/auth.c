@@ -61,15 +61,16 @@ reply_later(struct session *s, uint32_t delay, const char *reply)
 }
 
 /*
- * name may point into the session (LOGIN keeps it there): every use of it
- * comes before auth_done, which wipes it.
+ * The hash runs a slice at a time from the loop (WAIT_HASH), so that a
+ * login on a slow router does not stall every other session. name may
+ * point into the session (LOGIN keeps it there): it is copied before
+ * auth_done wipes it.
  */
 static void
 auth_verify(struct session *s, const char *name, size_t namelen,
 	const char *pass, size_t passlen)
 {
 	const struct users *set = session_users();
-	const struct user *u = NULL;
 	uint32_t delay = auth_delay(s, name, namelen);
 
 	if (delay == THROTTLE_BLOCKED) {
@@ -80,16 +81,32 @@ auth_verify(struct session *s, const char *name, size_t namelen,
 			"again later");
 		return;
 	}
-	if (set != NULL)
-		u = users_authenticate(set, name, namelen, pass, passlen);
+	memcpy(s->check_name, name, namelen);
+	s->check_namelen = namelen;
+	/* The set must outlive the check: the session now holds it. */
+	s->users = set;
+	users_check_start(set, name, namelen, pass, passlen, &s->check);
+	auth_done(s);
+	s->wait = WAIT_HASH;
+	session_hash_schedule();
+}
+
+static void
+auth_verdict(struct session *s, const struct user *u)
+{
+	const char *name = s->check_name;
+	size_t namelen = s->check_namelen;
+	uint32_t delay;
+
 	if (u == NULL) {
 		throttle_failed(
 			THROTTLE_CLIENT, s->client_key, s->client_keylen);
 		throttle_failed(THROTTLE_USER, name, namelen);
-		auth_log(s, name, namelen, set ? "fail" : "no-users-file");
+		auth_log(s, name, namelen,
+			s->users != NULL ? "fail" : "no-users-file");
+		s->users = NULL;
 		/* A client that just got blocked hears so at its next try. */
 		delay = auth_delay(s, name, namelen);
-		auth_done(s);
 		reply_later(s, delay == THROTTLE_BLOCKED ? 0 : delay,
 			"535 5.7.8 Authentication credentials invalid");
 		return;
@@ -100,10 +117,34 @@ auth_verify(struct session *s, const char *name, size_t namelen,
 	 */
 	throttle_succeeded(THROTTLE_USER, name, namelen);
 	auth_log(s, name, namelen, "ok");
-	auth_done(s);
-	s->users = set;
 	s->user = u;
 	session_reply(s, "235 2.7.0 Authentication successful");
+}
+
+int
+smtp_auth_hash_step(struct session *s, unsigned long rounds)
+{
+	const struct user *u;
+
+	if (s->wait != WAIT_HASH)
+		return 0;
+	if (!users_check_step(&s->check, rounds))
+		return 0;
+	u = users_check_result(&s->check);
+	s->wait = WAIT_NONE;
+	auth_verdict(s, u);
+	memset(s->check_name, 0, sizeof(s->check_name));
+	return 1;
+}
+
+void
+smtp_auth_abandon(struct session *s)
+{
+	if (s->wait != WAIT_HASH)
+		return;
+	/* Before its end the job holds a cheap-to-attack password digest. */
+	users_check_result(&s->check);
+	s->wait = WAIT_NONE;
 }
 
 static void

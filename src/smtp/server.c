@@ -10,6 +10,7 @@
 #include "lwip/altcp.h"
 #include "lwip/ip_addr.h"
 #include "lwip/pbuf.h"
+#include "lwip/timeouts.h"
 
 #include "auth/rate.h"
 #include "auth/throttle.h"
@@ -33,6 +34,12 @@
 /* Failed-login and rate records kept, whatever the number of clients. */
 #define THROTTLE_ENTRIES 256
 #define RATE_ENTRIES 256
+/*
+ * SHA-crypt rounds one login may use per loop turn: about 0.1 ms of a
+ * desktop CPU, some milliseconds on a router's, so other sessions are
+ * served between slices.
+ */
+#define HASH_ROUNDS_PER_TURN 250
 
 struct listener {
 	enum conf_tls_mode mode;
@@ -60,6 +67,7 @@ static struct {
 	uint32_t id_base;
 	uint32_t id_next;
 	int draining;
+	int hash_scheduled;
 	/*
 	 * The pcb whose callback runs, and whether it had to be aborted:
 	 * lwIP then needs ERR_ABRT back from that callback, and only then.
@@ -222,6 +230,7 @@ session_end(struct session *s, const char *reason)
 	struct altcp_pcb *pcb = s->pcb;
 
 	smtp_proxy_close(s);
+	smtp_auth_abandon(s);
 	if (pcb != NULL) {
 		callbacks_clear(pcb);
 		if (altcp_close(pcb) != ERR_OK) {
@@ -569,7 +578,7 @@ state_timeout(const struct session *s)
 {
 	/* The relay enforces the upstream's own timeouts meanwhile. */
 	if (s->wait == WAIT_UPSTREAM || s->wait == WAIT_BODY ||
-		s->wait == WAIT_THROTTLE)
+		s->wait == WAIT_THROTTLE || s->wait == WAIT_HASH)
 		return UINT32_MAX;
 	switch (s->state) {
 	case STATE_HANDSHAKE:
@@ -830,6 +839,40 @@ relays_init(size_t n, unsigned record_size)
 		srv.relay_mem == NULL)
 		return -1;
 	return 0;
+}
+
+/* One slice of every login being hashed; again next turn if need be. */
+static void
+hash_tick(void *arg)
+{
+	size_t i;
+	int pending = 0;
+
+	(void)arg;
+	srv.hash_scheduled = 0;
+	for (i = 0; i < srv.nsessions; i++) {
+		struct session *s = &srv.pool[i];
+
+		if (s->state == STATE_FREE || s->wait != WAIT_HASH)
+			continue;
+		if (smtp_auth_hash_step(s, HASH_ROUNDS_PER_TURN))
+			session_resume(s);
+		else
+			pending = 1;
+	}
+	/* Not inside a connection callback: no ERR_ABRT to report. */
+	srv.aborted = 0;
+	if (pending)
+		session_hash_schedule();
+}
+
+void
+session_hash_schedule(void)
+{
+	if (srv.hash_scheduled)
+		return;
+	srv.hash_scheduled = 1;
+	sys_timeout(0, hash_tick, NULL);
 }
 
 int

@@ -49,6 +49,7 @@ enum session_wait {
 	WAIT_NONE,
 	WAIT_UPSTREAM, /* the upstream's verdict decides the reply */
 	WAIT_THROTTLE, /* failed logins: the reply is held back */
+	WAIT_HASH, /* the password is being hashed, a slice a loop turn */
 	WAIT_BODY /* the upstream cannot take message bytes yet */
 };
 
@@ -84,6 +85,9 @@ struct session {
 	size_t login_namelen;
 	char pending_reply[64]; /* held back by WAIT_THROTTLE */
 	const struct users *users; /* the set the user was found in */
+	struct users_check check; /* WAIT_HASH: the login being verified */
+	char check_name[SASL_NAME_MAX + 1]; /* whom it is for, for logs */
+	size_t check_namelen;
 	const struct user *user; /* NULL until AUTH succeeds */
 
 	/* The transaction (RFC 5321 3.3) */
@@ -146,6 +150,12 @@ void session_transaction_reset(struct session *s);
 void smtp_auth_start(struct session *s, const char *args);
 void smtp_auth_response(struct session *s, const char *line, size_t len);
 void smtp_auth_timer(struct session *s);
+/* Hash for a login in WAIT_HASH, rounds at most; 1 when it was answered. */
+int smtp_auth_hash_step(struct session *s, unsigned long rounds);
+/* Drop a login still being hashed, wiping what it holds. */
+void smtp_auth_abandon(struct session *s);
+/* Ask for smtp_auth_hash_step to be called from the loop (server.c). */
+void session_hash_schedule(void);
 
 /* MAIL, RCPT, DATA and the upstream (envelope.c, proxy.c). */
 void smtp_mail(struct session *s, const char *args);

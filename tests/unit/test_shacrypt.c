@@ -135,6 +135,92 @@ test_long_password(void **state)
 	assert_string_equal(out, want);
 }
 
+/* Run v's hash as a job in pieces of piece rounds. */
+static void
+run_in_pieces(const struct vector *v, unsigned long piece)
+{
+	struct shacrypt_setting st;
+	struct shacrypt_job j, zero;
+	char got[SHACRYPT_DIGEST_MAX];
+	size_t end, dlen, wantlen = strlen(v->want);
+	unsigned long calls = 0;
+
+	assert_int_equal(
+		shacrypt_parse(v->setting, strlen(v->setting), &st, &end),
+		SHACRYPT_OK);
+	dlen = shacrypt_digest_len(st.scheme);
+	shacrypt_job_start(&j, &st, v->password, strlen(v->password));
+	do
+		calls++;
+	while (!shacrypt_job_step(&j, piece));
+	/* No round more or fewer than asked: done on the last piece. */
+	assert_int_equal(calls, (st.rounds + piece - 1) / piece);
+	assert_int_equal(shacrypt_job_step(&j, piece), 1);
+	assert_int_equal(shacrypt_job_finish(&j, got), dlen);
+	assert_memory_equal(got, v->want + wantlen - dlen, dlen);
+	memset(&zero, 0, sizeof(zero));
+	assert_memory_equal(&j, &zero, sizeof(j));
+}
+
+/*
+ * Pieces of any size give what one go gives: the specification's $5$ and
+ * $6$ vectors of 1000 and 5000 rounds.
+ */
+static void
+test_job_pieces(void **state)
+{
+	static const unsigned long pieces[] = {1, 7, 1000, 5000, 100000};
+	struct shacrypt_setting st;
+	size_t i, k, end, n = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(spec) / sizeof(spec[0]); i++) {
+		shacrypt_parse(
+			spec[i].setting, strlen(spec[i].setting), &st, &end);
+		if (st.rounds != 1000 && st.rounds != 5000)
+			continue;
+		for (k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++)
+			run_in_pieces(&spec[i], pieces[k]);
+		n++;
+	}
+	assert_int_equal(n, 6);
+}
+
+/*
+ * The job keeps no pointer to the setting or the password: both may
+ * change before the rounds run.
+ */
+static void
+test_job_copies(void **state)
+{
+	char setting[] = "$6$rounds=1000$roundstoolow";
+	char pw[] = "the minimum number is still observed";
+	const char *want = spec[13].want;
+	struct shacrypt_setting st;
+	struct shacrypt_job j;
+	char got[SHACRYPT_DIGEST_MAX];
+	size_t end;
+
+	(void)state;
+	assert_int_equal(shacrypt_parse(setting, strlen(setting), &st, &end),
+		SHACRYPT_OK);
+	shacrypt_job_start(&j, &st, pw, strlen(pw));
+	memset(setting, '$', sizeof(setting) - 1);
+	memset(pw, 'x', sizeof(pw) - 1);
+	memset(&st, 0, sizeof(st));
+	while (!shacrypt_job_step(&j, 300))
+		;
+	assert_int_equal(shacrypt_job_finish(&j, got), 86);
+	assert_memory_equal(got, want + strlen(want) - 86, 86);
+
+	/* A wiped job has no rounds left. */
+	shacrypt_parse(want, strlen(want), &st, &end);
+	shacrypt_job_start(&j, &st, pw, 3);
+	assert_int_equal(shacrypt_job_step(&j, 0), 0);
+	shacrypt_job_wipe(&j);
+	assert_int_equal(shacrypt_job_step(&j, 0), 1);
+}
+
 struct parse_case {
 	const char *s;
 	int rc;
@@ -288,6 +374,8 @@ main(void)
 		cmocka_unit_test(test_spec_vectors),
 		cmocka_unit_test(test_edge_vectors),
 		cmocka_unit_test(test_long_password),
+		cmocka_unit_test(test_job_pieces),
+		cmocka_unit_test(test_job_copies),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_small_output),
 		cmocka_unit_test(test_openssl),

@@ -279,6 +279,101 @@ test_authenticate(void **state)
 	users_free(NULL);
 }
 
+/*
+ * users_check in pieces of piece rounds, with copies of name and pw that
+ * are spoilt once it has started. *steps gets the calls it took.
+ */
+static const struct user *
+check(const struct users *u, const char *name, const char *pw, size_t pwlen,
+	unsigned long piece, unsigned long *steps)
+{
+	char n[USERS_NAME_MAX + 2], p[300];
+	struct users_check c;
+	size_t namelen = strlen(name);
+
+	assert_true(namelen <= sizeof(n) && pwlen <= sizeof(p));
+	memcpy(n, name, namelen);
+	memcpy(p, pw, pwlen);
+	users_check_start(u, n, namelen, p, pwlen, &c);
+	memset(n, 'a', sizeof(n));
+	memset(p, 'x', sizeof(p));
+	*steps = 1;
+	while (!users_check_step(&c, piece))
+		++*steps;
+	return users_check_result(&c);
+}
+
+struct login {
+	const char *name;
+	const char *pw;
+	size_t pwlen;
+	int ok;
+};
+
+static const struct login logins[] = {
+	{"alice", "secret", 6, 1},
+	{"bob", "hunter2", 7, 1},
+	{"alice", "Secret", 6, 0},
+	{"alice", "secret ", 7, 0},
+	{"alice", "", 0, 0},
+	{"alice", "hunter2", 7, 0},
+	{"Alice", "secret", 6, 0},
+	{"alicex", "secret", 6, 0},
+	{"carol", "secret", 6, 0},
+	{"", "secret", 6, 0},
+};
+
+/* The check answers as users_authenticate does, in pieces of any size. */
+static void
+test_check(void **state)
+{
+	static const unsigned long pieces[] = {1, 7, 999, 1000};
+	char err[USERS_ERROR_MAX], pw[257];
+	struct users_check c;
+	unsigned long steps;
+	struct users *u;
+	size_t i, k;
+
+	(void)state;
+	u = parse(users_text, err);
+	assert_non_null(u);
+	for (i = 0; i < sizeof(logins) / sizeof(logins[0]); i++) {
+		const struct login *l = &logins[i];
+		const struct user *want = users_authenticate(
+			u, l->name, strlen(l->name), l->pw, l->pwlen);
+
+		assert_int_equal(want != NULL, l->ok);
+		for (k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+			if (check(u, l->name, l->pw, l->pwlen, pieces[k],
+				    &steps) != want)
+				fail_msg("%s/%.*s in %lu", l->name,
+					(int)l->pwlen, l->pw, pieces[k]);
+			/* Every user here, and the dummy, has 1000 rounds. */
+			assert_int_equal(
+				steps, (1000 + pieces[k] - 1) / pieces[k]);
+		}
+	}
+
+	/* 256 bytes are tried; 257 cost the dummy and fail. */
+	memset(pw, 'x', sizeof(pw));
+	assert_non_null(check(u, "long", pw, 256, 7, &steps));
+	assert_null(check(u, "long", pw, 257, 7, &steps));
+	assert_int_equal(steps, (1000 + 6) / 7);
+
+	/* Given up before the end: NULL, and nothing left of the hash. */
+	users_check_start(u, "alice", 5, "secret", 6, &c);
+	assert_int_equal(users_check_step(&c, 999), 0);
+	assert_null(users_check_result(&c));
+	assert_null(c.user);
+	assert_int_equal(users_check_step(&c, 0), 1);
+
+	/* No set: done at once, and failed. */
+	users_check_start(NULL, "alice", 5, "secret", 6, &c);
+	assert_int_equal(users_check_step(&c, 0), 1);
+	assert_null(users_check_result(&c));
+	users_free(u);
+}
+
 /* Seconds that n calls of users_authenticate take for name. */
 static double
 login_time(const struct users *u, const char *name, int n)
@@ -588,6 +683,7 @@ main(void)
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_authenticate),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_unknown_costs_a_hash),
 		cmocka_unit_test(test_grants),
 		cmocka_unit_test(test_grants_trimmed),
