@@ -13,6 +13,7 @@
 
 #include "board.h"
 #include "log.h"
+#include "pcb.h"
 #include "relay/relay.h"
 #include "relay/relay_priv.h"
 #include "resolve.h"
@@ -60,16 +61,6 @@ relay_init(struct relay *r, struct tls_conn *tc, unsigned char *tls_buf,
 	r->sid = "-";
 }
 
-static void
-callbacks_clear(struct altcp_pcb *pcb)
-{
-	altcp_arg(pcb, NULL);
-	altcp_recv(pcb, NULL);
-	altcp_sent(pcb, NULL);
-	altcp_err(pcb, NULL);
-	altcp_poll(pcb, NULL, 0);
-}
-
 /*
  * Let go of the connection: close it (abort if that fails) and forget
  * what was received. Inside one of our callbacks an abort must be
@@ -82,7 +73,7 @@ conn_drop(struct relay *r, int hard)
 
 	r->pcb = NULL;
 	if (pcb != NULL) {
-		callbacks_clear(pcb);
+		pcb_callbacks_clear(pcb);
 		if (hard || altcp_close(pcb) != ERR_OK) {
 			altcp_abort(pcb);
 			if (r->in_callback)
@@ -557,7 +548,7 @@ tls_start(struct relay *r)
 		relay_fail(r, RELAY_FAIL_LOCAL, "no TLS configuration");
 		return;
 	}
-	callbacks_clear(r->pcb);
+	pcb_callbacks_clear(r->pcb);
 	e = tls_client_wrap(r->pcb, r->tls_cfg, relay_server_name(r), r->tc,
 		r->tls_buf, r->tls_buflen, &tpcb);
 	if (e != ERR_OK) {

@@ -16,6 +16,7 @@
 #include "auth/throttle.h"
 #include "board.h"
 #include "log.h"
+#include "pcb.h"
 #include "relay/relay.h"
 #include "smtp/server.h"
 #include "smtp/session.h"
@@ -210,16 +211,6 @@ session_free(struct session *s)
 	srv.active--;
 }
 
-static void
-callbacks_clear(struct altcp_pcb *pcb)
-{
-	altcp_arg(pcb, NULL);
-	altcp_recv(pcb, NULL);
-	altcp_sent(pcb, NULL);
-	altcp_err(pcb, NULL);
-	altcp_poll(pcb, NULL, 0);
-}
-
 /*
  * End the session: close the connection (abort if even that fails) and
  * give the session back to the pool. Returns nothing the caller may use.
@@ -232,7 +223,7 @@ session_end(struct session *s, const char *reason)
 	smtp_proxy_close(s);
 	smtp_auth_abandon(s);
 	if (pcb != NULL) {
-		callbacks_clear(pcb);
+		pcb_callbacks_clear(pcb);
 		if (altcp_close(pcb) != ERR_OK) {
 			altcp_abort(pcb);
 			if (pcb == srv.in_callback)
@@ -680,7 +671,7 @@ tls_start(struct session *s)
 	struct altcp_pcb *tpcb = NULL;
 	err_t e;
 
-	callbacks_clear(s->pcb);
+	pcb_callbacks_clear(s->pcb);
 	e = tls_server_wrap(
 		s->pcb, s->tls_cfg, s->tls, s->tls_buf, s->tls_buflen, &tpcb);
 	if (e != ERR_OK) {
@@ -762,7 +753,7 @@ refuse(struct altcp_pcb *pcb, const struct listener *l, const struct peer *pr,
 		altcp_write(pcb, busy, sizeof(busy) - 1, TCP_WRITE_FLAG_COPY) ==
 			ERR_OK)
 		altcp_output(pcb);
-	callbacks_clear(pcb);
+	pcb_callbacks_clear(pcb);
 	if (altcp_close(pcb) != ERR_OK) {
 		altcp_abort(pcb);
 		srv.aborted = 1;
