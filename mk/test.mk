@@ -6,6 +6,7 @@
 #   make -f mk/test.mk unit        plain unit tests
 #   make -f mk/test.mk asan        the same under ASan/UBSan
 #   make -f mk/test.mk integration pytest against build/postlet
+#   make -f mk/test.mk integration-asan  the same against an ASan daemon
 #   make -f mk/test.mk check       all of the above
 
 B = build
@@ -54,7 +55,16 @@ $(1)/%: $(1)/obj/tests/unit/%.o $(1)/libpostlet.a $(1)/liblwip.a $(1)/libbearssl
 endef
 
 $(eval $(call flavour,$(B)/test/unit,))
-$(eval $(call flavour,$(B)/test/asan,-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer))
+ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+$(eval $(call flavour,$(B)/test/asan,$(ASAN_FLAGS)))
+
+# The daemon itself under ASan/UBSan, for the integration suite: the
+# connection callbacks' lifetimes are where a use-after-free would hide.
+$(B)/test/asan/postlet: board/linux/main.c $(B)/test/asan/libpostlet.a \
+		$(B)/test/asan/liblwip.a $(B)/test/asan/libbearssl.a
+	@echo "  HOSTLD  $@"
+	$(Q)$(HOSTCC) $(DEFS) $(WARN) $(INCLUDES) -g -O1 $(ASAN_FLAGS) -o $@ $^
 
 -include $(shell find $(B)/test -name '*.d' 2>/dev/null)
 
@@ -86,9 +96,17 @@ integration: pki
 	$(Q)cd tests/integration && /usr/bin/python3 -m pytest -q -ra \
 		-p no:cacheprovider $(PYTEST_ARGS) .
 
-check: lint unit asan fuzz resolve-netns integration
+integration-asan: pki $(B)/test/asan/postlet
+	$(Q)echo "  PYTEST  against the ASan/UBSan daemon"
+	$(Q)cd tests/integration && \
+		POSTLET_BINARY=$(abspath $(B)/test/asan/postlet) \
+		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		/usr/bin/python3 -m pytest -q -ra -p no:cacheprovider \
+		$(PYTEST_ARGS) .
 
-.PHONY: unit asan integration check pki resolve-netns
+check: lint unit asan fuzz resolve-netns integration integration-asan
+
+.PHONY: unit asan integration integration-asan check pki resolve-netns
 .SECONDARY:
 .SECONDEXPANSION:
 

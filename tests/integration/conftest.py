@@ -11,7 +11,9 @@ import time
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BINARY = os.path.join(ROOT, "build", "postlet")
+# POSTLET_BINARY runs the suite against another build (a sanitizer one).
+BINARY = os.environ.get("POSTLET_BINARY",
+                        os.path.join(ROOT, "build", "postlet"))
 PKI = os.path.join(ROOT, "build", "test", "pki")
 
 
