@@ -147,8 +147,11 @@ def run_postlet(workdir):
         return p.start(wait_for)
 
     yield start
+    # Every daemon must have lived to exit cleanly on SIGTERM: a crash, or
+    # a sanitizer's abort, fails the test that caused it.
     for p in started:
-        p.stop()
+        rc = p.stop()
+        assert rc == 0, "postlet exited with %r:\n%s" % (rc, p.text())
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@ path's treatment of awkward bytes, checked at the upstream."""
 
 import os
 import smtplib
+import socket
+import struct
 import time
 
 import pytest
@@ -164,3 +166,46 @@ def test_sessions_per_client(limited):
     s = connect("127.0.0.1", p.submission)
     Lines(s).expect("421 ")
     p.wait_log("reason=max-sessions-per-client")
+
+
+def test_abrupt_disconnects_leave_the_daemon_serving(limited):
+    """Clients that vanish at every stage of a session (a fault closes one
+    session, never the daemon); run under ASan by integration-asan."""
+    p = limited()
+    p.upstream.recorder.rcpt_delay = 0.5
+    stages = [
+        b"",                                   # right after the greeting
+        AUTH_ALICE[:20],                       # inside an AUTH line
+        b"AUTH LOGIN\r\n",                     # in the SASL exchange
+        b"MAIL FROM:<alice@example.test>\r\n",  # while the upstream opens
+        b"MAIL FROM:<alice@example.test>\r\nRCPT TO:<b@x.test>\r\n",
+        b"MAIL FROM:<alice@example.test>\r\nRCPT TO:<b@x.test>\r\n"
+        b"DATA\r\nFrom: alice@example.test\r\n\r\nhalf a mess",
+    ]
+    for stage in stages:
+        for _ in range(3):
+            s, r = session(p)
+            if stage:
+                s.sendall(stage)
+            time.sleep(0.05)
+            s.close()
+    # Plain TCP connections that never start TLS, and a reset.
+    for _ in range(3):
+        s = connect("127.0.0.1", p.implicit)
+        s.sendall(b"\x16\x03\x01")
+        s.close()
+    s = connect("127.0.0.1", p.submission)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                 struct.pack("ii", 1, 0))
+    s.close()
+    time.sleep(1.5)
+    # The daemon still delivers.
+    p.upstream.recorder.rcpt_delay = 0
+    c = smtplib.SMTP_SSL("127.0.0.1", p.implicit, timeout=20,
+                         context=tls_context(CA))
+    c.login("alice", PASSWORDS["alice"])
+    c.sendmail("alice@example.test", ["b@x.test"],
+               b"From: alice@example.test\r\n\r\nstill here\r\n")
+    c.quit()
+    assert p.upstream.recorder.wait()["data"].endswith(b"still here\r\n")
+    assert p.proc.poll() is None

@@ -6,6 +6,7 @@ told to refuse a recipient or a message, so tests check what really
 arrives upstream and what postlet makes of the upstream's verdicts.
 """
 
+import asyncio
 import logging
 import ssl
 import threading
@@ -23,10 +24,13 @@ class Recorder:
         self.messages = []
         self.refuse_rcpt = {}     # address -> reply
         self.refuse_data = None   # reply for every message
+        self.rcpt_delay = 0       # seconds before answering RCPT
         self.cond = threading.Condition()
 
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
         if address in self.refuse_rcpt:
             return self.refuse_rcpt[address]
         envelope.rcpt_tos.append(address)
