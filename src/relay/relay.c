@@ -468,9 +468,13 @@ on_connected(void *arg, struct altcp_pcb *pcb, err_t err)
 }
 
 /* Connect to the next address; when none is left, the last error. */
+static int srv_next(struct relay *r);
+
 static void
 connect_next(struct relay *r)
 {
+	if (r->next_addr >= r->naddrs && srv_next(r))
+		return;
 	while (r->next_addr < r->naddrs) {
 		const ip_addr_t *a = &r->addrs[r->next_addr++];
 		err_t e;
@@ -492,6 +496,8 @@ connect_next(struct relay *r)
 		connect_error(r, e);
 		conn_drop(r, 1);
 	}
+	if (srv_next(r))
+		return;
 	relay_fail(r, RELAY_FAIL_CONNECT, "%s",
 		r->last_error[0] ? r->last_error : "no address to connect to");
 }
@@ -587,6 +593,8 @@ on_addrs(void *arg, int err, const struct resolve_result *res)
 	if (r->state != RELAY_STATE_RESOLVING)
 		return;
 	if (err != 0 || res == NULL || res->naddrs == 0) {
+		if (srv_next(r))
+			return;
 		relay_fail(r, RELAY_FAIL_RESOLVE,
 			"name lookup failed for %s: %s", r->host,
 			resolve_strerror(err));
@@ -610,14 +618,35 @@ lookup_addrs(struct relay *r)
 static void lookup_srv(struct relay *r);
 
 /*
+ * The next SRV target, when the current one gave no address or no
+ * connection (RFC 2782: try the targets in order). 1 if one is being
+ * tried, 0 when none is left.
+ */
+static int
+srv_next(struct relay *r)
+{
+	if (r->next_srv >= r->nsrv)
+		return 0;
+	snprintf(r->host, sizeof(r->host), "%s", r->srv[r->next_srv].host);
+	r->port = r->srv[r->next_srv].port;
+	r->next_srv++;
+	r->naddrs = r->next_addr = 0;
+	log_event(LOG_LEVEL_INFO, r->sid, "relay", "srv target=%s port=%u",
+		r->host, (unsigned)r->port);
+	relay_enter_state(r, RELAY_STATE_RESOLVING);
+	lookup_addrs(r);
+	return 1;
+}
+
+/*
  * RFC 6186 3.1 and RFC 8314 5.1: _submissions (implicit TLS) first, then
- * _submission (STARTTLS). Records arrive in the order to try; we take
- * the first.
+ * _submission (STARTTLS). Records arrive in the order to try.
  */
 static void
 on_srv(void *arg, int err, const struct resolve_srv *srv, size_t n)
 {
 	struct relay *r = arg;
+	size_t i;
 
 	if (r->state != RELAY_STATE_RESOLVING)
 		return;
@@ -633,12 +662,15 @@ on_srv(void *arg, int err, const struct resolve_srv *srv, size_t n)
 			r->conf->host, r->conf->host, resolve_strerror(err));
 		return;
 	}
-	snprintf(r->host, sizeof(r->host), "%s", srv[0].target);
-	r->port = srv[0].port;
+	r->nsrv = n < RELAY_SRV_TRY ? n : RELAY_SRV_TRY;
+	for (i = 0; i < r->nsrv; i++) {
+		snprintf(r->srv[i].host, sizeof(r->srv[i].host), "%s",
+			srv[i].target);
+		r->srv[i].port = srv[i].port;
+	}
+	r->next_srv = 0;
 	r->tls_mode = r->srv_fallback ? RELAY_TLS_STARTTLS : RELAY_TLS_IMPLICIT;
-	log_event(LOG_LEVEL_INFO, r->sid, "relay", "srv target=%s port=%u",
-		r->host, (unsigned)r->port);
-	lookup_addrs(r);
+	srv_next(r);
 }
 
 static void
@@ -672,6 +704,7 @@ relay_open(struct relay *r, const struct relay_conf *conf,
 	r->tls_mode = conf->tls;
 	r->port = conf->port;
 	r->srv_fallback = 0;
+	r->nsrv = r->next_srv = 0;
 	r->naddrs = r->next_addr = 0;
 	r->last_error[0] = '\0';
 	r->txn_open = 0;

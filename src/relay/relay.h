@@ -69,6 +69,8 @@ struct tls_client_config;
 #define RELAY_QUEUE_MAX 2048
 #define RELAY_STEPS_MAX 32
 #define RELAY_ADDRS_MAX 4
+/* SRV targets tried in turn when the first cannot be reached. */
+#define RELAY_SRV_TRY 3
 
 /* What a reply answers. */
 enum relay_step {
@@ -184,6 +186,11 @@ struct relay {
 	uint16_t port;
 	enum relay_tls tls_mode;
 	int srv_fallback; /* looking up _submission after _submissions */
+	struct {
+		char host[RELAY_HOST_MAX + 1];
+		uint16_t port;
+	} srv[RELAY_SRV_TRY]; /* the SRV targets, in the order to try */
+	size_t nsrv, next_srv;
 	ip_addr_t addrs[RELAY_ADDRS_MAX];
 	size_t naddrs, next_addr;
 	char last_error[96]; /* of the latest connect attempt */

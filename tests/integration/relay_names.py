@@ -46,9 +46,10 @@ def credentials(workdir):
     return path
 
 
-def dns_server(workdir, srv_port):
+def dns_server(workdir, srv_port, dead_port):
     """dnsmasq on 127.0.0.1:53 inside the namespace, answering only for
-    mail.test: the RFC 6186 record names the implicit TLS upstream."""
+    mail.test: two RFC 6186 records, the preferred one naming a port where
+    nothing listens, so postlet must move on to the second."""
     return subprocess.Popen(
         ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
          "--no-resolv", "--no-hosts", "--listen-address=127.0.0.1",
@@ -56,10 +57,13 @@ def dns_server(workdir, srv_port):
          "--pid-file=" + os.path.join(workdir, "dnsmasq.pid"),
          "--host-record=mail.test,127.0.0.1",
          "--srv-host=_submissions._tcp.mail.test,mail.test,%d,0,5" %
+         dead_port,
+         "--srv-host=_submissions._tcp.mail.test,mail.test,%d,10,5" %
          srv_port], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def run_case(workdir, mode, relay_url, pki_dir, expect, port=None):
+def run_case(workdir, mode, relay_url, pki_dir, expect, port=None,
+             logs=()):
     """One upstream in mode with certificates from pki_dir; expect is
     'ok' or the words the client's 4xx reply must carry."""
     port = port or free_port()
@@ -85,6 +89,8 @@ def run_case(workdir, mode, relay_url, pki_dir, expect, port=None):
                 assert code == 451, (url, code, msg)
                 assert expect.encode() in msg, (url, msg, p.text())
             c.quit()
+            for needle in logs:
+                p.wait_log(needle)
         finally:
             p.stop()
     print("ok", mode, url, expect)
@@ -107,13 +113,16 @@ def main(workdir):
     run_case(workdir, "smtps", "smtps://mail.test:%d", bad, "expired")
     # A bare domain: the upstream is found by its SRV record.
     srv_port = free_port()
-    dns = dns_server(workdir, srv_port)
+    dead_port = free_port()
+    dns = dns_server(workdir, srv_port, dead_port)
     try:
         for _ in range(50):
             if os.path.exists(os.path.join(workdir, "dnsmasq.pid")):
                 break
             time.sleep(0.1)
-        run_case(workdir, "smtps", "mail.test", PKI, "ok", port=srv_port)
+        run_case(workdir, "smtps", "mail.test", PKI, "ok", port=srv_port,
+                 logs=["srv target=mail.test port=%d" % dead_port,
+                       "srv target=mail.test port=%d" % srv_port])
     finally:
         dns.terminate()
         dns.wait()
