@@ -39,7 +39,8 @@ $(1)/obj/%.o: %.c
 $(1)/libpostlet.a: $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS) $(HELPERS))
 	$(Q)rm -f $$@ && ar rcs $$@ $$^
 
-$(1)/liblwip.a:
+$(1)/liblwip.a: board/linux/lwipopts.h board/linux/arch/cc.h
+	$(Q)rm -rf $(1)/lwip $$@
 	$(Q)$(MAKE) --no-print-directory -f mk/lib.mk LIB=lwip OUT=$(1) \
 		LWIP_DIR=$(LWIP_DIR) PORT_DIR=board/linux CC=$(HOSTCC) AR=ar \
 		LIB_CFLAGS="-g -O1 -w $(2)" V=$(V)

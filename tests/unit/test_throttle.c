@@ -199,7 +199,7 @@ test_long_keys(void **state)
 static void
 test_table_full(void **state)
 {
-	char name[8];
+	char name[16];
 	int i;
 
 	(void)state;
