@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,7 +31,6 @@
 
 static struct {
 	struct conf conf;
-	struct relay_conf relay;
 	const char *path;
 	int foreground;
 	int sigpipe[2];
@@ -111,54 +111,75 @@ reload_refused(const char *why)
 		why);
 }
 
+/* The upstream from nc's relay directives, for a reload. NULL and err. */
+static struct relay_conf *
+relay_load(const struct conf *nc, struct tls_client_config **tls, char *err,
+	size_t errlen)
+{
+	struct relay_conf *rc = calloc(1, sizeof(*rc));
+
+	*tls = NULL;
+	if (rc == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (nc->relay[0] == '\0') {
+		snprintf(err, errlen, "%s: no 'relay' directive", d.path);
+	} else if (relay_conf_make(rc, nc->relay, nc->relay_credentials,
+			   nc->relay_ca, nc->relay_pin, err, errlen) == 0 &&
+		(rc->tls == RELAY_TLS_NONE ||
+			relay_conf_tls(rc, tls, err, errlen) == 0)) {
+		return rc;
+	}
+	relay_conf_wipe(rc);
+	free(rc);
+	return NULL;
+}
+
 static void
 reload(void)
 {
 	struct conf nc;
-	struct tls_server_config *tls;
-	struct users *users;
+	struct tls_server_config *tls = NULL;
+	struct tls_client_config *relay_tls = NULL;
+	struct relay_conf *relay = NULL;
+	struct users *users = NULL;
 	char err[CONF_ERROR_MAX];
 
 	if (conf_load(&nc, d.path, err, sizeof(err)) != 0 ||
-		conf_check(&nc, d.path, err, sizeof(err)) != 0) {
-		reload_refused(err);
-		return;
+		conf_check(&nc, d.path, err, sizeof(err)) != 0 ||
+		(users = users_load(nc.users, err, sizeof(err))) == NULL ||
+		(tls = tls_server_config_load(nc.certificate, nc.key,
+			 nc.tls_session_cache, err, sizeof(err))) == NULL ||
+		(relay = relay_load(&nc, &relay_tls, err, sizeof(err))) == NULL)
+		goto refused;
+	if (smtp_server_reload(users, tls, relay, relay_tls) != 0) {
+		snprintf(err, sizeof(err),
+			"old sessions still hold the "
+			"previous files");
+		goto refused;
 	}
-	users = users_load(nc.users, err, sizeof(err));
-	if (users == NULL) {
-		reload_refused(err);
-		return;
-	}
-	tls = tls_server_config_load(
-		nc.certificate, nc.key, nc.tls_session_cache, err, sizeof(err));
-	if (tls == NULL) {
-		users_free(users);
-		reload_refused(err);
-		return;
-	}
-	/* Both or neither: a half-applied reload would be hard to explain. */
-	if (smtp_server_set_users(users) != 0) {
-		users_free(users);
-		tls_server_config_free(tls);
-		reload_refused("old sessions still hold the users file");
-		return;
-	}
-	if (smtp_server_set_tls(tls) != 0) {
-		tls_server_config_free(tls);
-		reload_refused("old sessions still hold TLS state");
-		return;
-	}
-	if (!listeners_same(&d.conf, &nc) ||
-		strcmp(d.conf.relay, nc.relay) != 0 ||
-		strcmp(d.conf.relay_credentials, nc.relay_credentials) != 0)
+	if (!listeners_same(&d.conf, &nc))
 		log_event(LOG_LEVEL_WARNING, "-", "reload",
-			"note=\"listen, backend, max_sessions, "
-			"tls_record_size and relay settings change on "
-			"restart\"");
-	smtp_server_set_timeout(nc.timeout_idle);
+			"note=\"listen, backend, max_sessions and "
+			"tls_record_size change on restart\"");
+	smtp_server_set_policy(&nc);
 	if (!d.foreground)
 		log_set_level((enum log_level)nc.log_level);
 	log_event(LOG_LEVEL_INFO, "-", "reload", "result=ok");
+	return;
+refused:
+	if (users != NULL)
+		users_free(users);
+	if (tls != NULL)
+		tls_server_config_free(tls);
+	if (relay != NULL) {
+		relay_conf_wipe(relay);
+		free(relay);
+	}
+	if (relay_tls != NULL)
+		tls_client_config_free(relay_tls);
+	reload_refused(err);
 }
 
 static void
@@ -255,6 +276,7 @@ daemon_main(struct conf *c, const char *path, int foreground)
 {
 	struct tls_server_config *tls;
 	struct tls_client_config *relay_tls;
+	struct relay_conf *relay;
 	struct users *users;
 	char err[CONF_ERROR_MAX];
 	int rc;
@@ -271,7 +293,12 @@ daemon_main(struct conf *c, const char *path, int foreground)
 		fprintf(stderr, "postlet: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	rc = main_relay_setup(c, d.path, &d.relay, &relay_tls);
+	relay = calloc(1, sizeof(*relay));
+	if (relay == NULL) {
+		fprintf(stderr, "postlet: out of memory\n");
+		return EXIT_CONFIG;
+	}
+	rc = main_relay_setup(c, d.path, relay, &relay_tls);
 	if (rc != EXIT_OK)
 		return rc;
 	tls = tls_server_config_load(
@@ -281,7 +308,7 @@ daemon_main(struct conf *c, const char *path, int foreground)
 		return EXIT_TLS;
 	}
 	lwip_init();
-	if (smtp_server_init(c, tls, users, &d.relay, relay_tls) != 0) {
+	if (smtp_server_init(c, tls, users, relay, relay_tls) != 0) {
 		fprintf(stderr, "postlet: out of memory for %u sessions\n",
 			c->max_sessions);
 		return EXIT_CONFIG;

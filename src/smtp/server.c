@@ -54,11 +54,9 @@ static struct {
 	size_t tls_buflen;
 	struct tls_conn *tls_conns;
 	struct tls_server_config *tls;
-	struct tls_server_config *retired[RETIRED_MAX];
 	struct users *users;
-	struct users *users_retired[RETIRED_MAX];
 	struct conf conf;
-	const struct relay_conf *relay_conf;
+	struct relay_conf *relay_conf;
 	struct tls_client_config *relay_tls;
 	struct relay *relays;
 	struct tls_conn *relay_conns;
@@ -868,7 +866,7 @@ session_hash_schedule(void)
 
 int
 smtp_server_init(const struct conf *c, struct tls_server_config *tls,
-	struct users *users, const struct relay_conf *relay,
+	struct users *users, struct relay_conf *relay,
 	struct tls_client_config *relay_tls)
 {
 	size_t n = c->max_sessions;
@@ -913,29 +911,58 @@ smtp_server_listen(struct altcp_pcb *lpcb, enum conf_tls_mode mode)
 	altcp_accept(lpcb, on_accept);
 }
 
+/*
+ * What SIGHUP replaces (certificate, users, upstream) is freed only once
+ * no session uses it any more; until then it waits in one of these.
+ */
+enum retired_kind { RETIRED_TLS, RETIRED_USERS, RETIRED_RELAY };
+
+struct retired {
+	enum retired_kind kind;
+	void *p;
+	struct tls_client_config *relay_tls; /* with RETIRED_RELAY */
+};
+
+static struct retired retired[RETIRED_MAX * 3];
+
 static int
-tls_in_use(const struct tls_server_config *cfg)
+in_use(enum retired_kind kind, const void *p)
 {
 	size_t i;
 
 	for (i = 0; i < srv.nsessions; i++) {
-		if (srv.pool[i].state != STATE_FREE &&
-			srv.pool[i].tls_cfg == cfg)
+		const struct session *s = &srv.pool[i];
+
+		if (s->state == STATE_FREE)
+			continue;
+		if ((kind == RETIRED_TLS && s->tls_cfg == p) ||
+			(kind == RETIRED_USERS && s->users == p) ||
+			(kind == RETIRED_RELAY &&
+				s->relay->state != RELAY_STATE_CLOSED &&
+				s->relay->conf == p))
 			return 1;
 	}
 	return 0;
 }
 
-static int
-users_in_use(const struct users *u)
+static void
+retired_free(struct retired *r)
 {
-	size_t i;
-
-	for (i = 0; i < srv.nsessions; i++) {
-		if (srv.pool[i].state != STATE_FREE && srv.pool[i].users == u)
-			return 1;
+	switch (r->kind) {
+	case RETIRED_TLS:
+		tls_server_config_free(r->p);
+		break;
+	case RETIRED_USERS:
+		users_free(r->p);
+		break;
+	case RETIRED_RELAY:
+		relay_conf_wipe(r->p);
+		free(r->p);
+		if (r->relay_tls != NULL)
+			tls_client_config_free(r->relay_tls);
+		break;
 	}
-	return 0;
+	r->p = NULL;
 }
 
 void
@@ -943,66 +970,74 @@ smtp_server_collect(void)
 {
 	size_t i;
 
-	for (i = 0; i < RETIRED_MAX; i++) {
-		if (srv.retired[i] != NULL && !tls_in_use(srv.retired[i])) {
-			tls_server_config_free(srv.retired[i]);
-			srv.retired[i] = NULL;
-		}
-		if (srv.users_retired[i] != NULL &&
-			!users_in_use(srv.users_retired[i])) {
-			users_free(srv.users_retired[i]);
-			srv.users_retired[i] = NULL;
+	for (i = 0; i < sizeof(retired) / sizeof(retired[0]); i++)
+		if (retired[i].p != NULL &&
+			!in_use(retired[i].kind, retired[i].p))
+			retired_free(&retired[i]);
+}
+
+static size_t
+retired_slots(void)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(retired) / sizeof(retired[0]); i++)
+		n += retired[i].p == NULL;
+	return n;
+}
+
+/* Free old now, or keep it until its last session ends. */
+static void
+retire(enum retired_kind kind, void *old, struct tls_client_config *rtls)
+{
+	struct retired r = {kind, old, rtls};
+	size_t i;
+
+	if (old == NULL)
+		return;
+	if (!in_use(kind, old)) {
+		retired_free(&r);
+		return;
+	}
+	for (i = 0; i < sizeof(retired) / sizeof(retired[0]); i++) {
+		if (retired[i].p == NULL) {
+			retired[i] = r;
+			return;
 		}
 	}
 }
 
 int
-smtp_server_set_users(struct users *users)
+smtp_server_reload(struct users *users, struct tls_server_config *tls,
+	struct relay_conf *relay, struct tls_client_config *relay_tls)
 {
-	size_t i;
-
 	smtp_server_collect();
-	if (srv.users == NULL || !users_in_use(srv.users)) {
-		users_free(srv.users);
-		srv.users = users;
-		return 0;
-	}
-	for (i = 0; i < RETIRED_MAX; i++) {
-		if (srv.users_retired[i] == NULL) {
-			srv.users_retired[i] = srv.users;
-			srv.users = users;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-int
-smtp_server_set_tls(struct tls_server_config *tls)
-{
-	size_t i;
-
-	smtp_server_collect();
-	if (!tls_in_use(srv.tls)) {
-		tls_server_config_free(srv.tls);
-		srv.tls = tls;
-		return 0;
-	}
-	for (i = 0; i < RETIRED_MAX; i++) {
-		if (srv.retired[i] == NULL) {
-			srv.retired[i] = srv.tls;
-			srv.tls = tls;
-			return 0;
-		}
-	}
-	return -1;
+	/* All or nothing: a half-applied reload would be hard to explain. */
+	if (retired_slots() < 3)
+		return -1;
+	retire(RETIRED_USERS, srv.users, NULL);
+	srv.users = users;
+	retire(RETIRED_TLS, srv.tls, NULL);
+	srv.tls = tls;
+	retire(RETIRED_RELAY, srv.relay_conf, srv.relay_tls);
+	srv.relay_conf = relay;
+	srv.relay_tls = relay_tls;
+	return 0;
 }
 
 void
-smtp_server_set_timeout(unsigned timeout_idle)
+smtp_server_set_policy(const struct conf *c)
 {
-	srv.timeout_ms = timeout_idle * 1000u;
-	srv.conf.timeout_idle = timeout_idle;
+	struct conf *p = &srv.conf;
+
+	snprintf(p->domain, sizeof(p->domain), "%s", c->domain);
+	p->max_message_size = c->max_message_size;
+	p->max_recipients = c->max_recipients;
+	p->max_sessions_per_client = c->max_sessions_per_client;
+	p->add_to = c->add_to;
+	p->received_client_address = c->received_client_address;
+	p->timeout_idle = c->timeout_idle;
+	srv.timeout_ms = c->timeout_idle * 1000u;
 }
 
 static void

@@ -23,7 +23,7 @@ struct users;
  * Returns 0, or -1 when memory is short (at start-up only).
  */
 int smtp_server_init(const struct conf *c, struct tls_server_config *tls,
-	struct users *users, const struct relay_conf *relay,
+	struct users *users, struct relay_conf *relay,
 	struct tls_client_config *relay_tls);
 
 /*
@@ -33,22 +33,23 @@ int smtp_server_init(const struct conf *c, struct tls_server_config *tls,
 void smtp_server_listen(struct altcp_pcb *lpcb, enum conf_tls_mode mode);
 
 /*
- * Use tls for sessions that start from now on (SIGHUP). Sessions that
- * hold the previous configuration keep it; it is freed after the last
- * one ends. Returns 0, or -1 if too many old configurations are still in
- * use (the caller then frees tls and keeps the current one).
+ * SIGHUP: users, certificate and upstream for sessions and transactions
+ * that start from now on; the server takes all four (relay from malloc,
+ * relay_tls may be NULL). What they replace is freed once no session
+ * uses it. Returns -1, changing nothing, when too many old ones are still
+ * in use; the caller then frees the four.
  */
-int smtp_server_set_tls(struct tls_server_config *tls);
+int smtp_server_reload(struct users *users, struct tls_server_config *tls,
+	struct relay_conf *relay, struct tls_client_config *relay_tls);
+
+/* Free what reloads replaced and no session uses any more. */
+void smtp_server_collect(void);
 
 /*
- * Use users for logins from now on (SIGHUP); sessions logged in with the
- * previous file keep it until they end. -1 as for smtp_server_set_tls.
+ * Apply what a reload may change for sessions at once: domain, message
+ * and recipient limits, sessions per client, header fixups, idle timeout.
  */
-int smtp_server_set_users(struct users *users);
-
-/* Apply what a reload may change at run time: the idle timeout. */
-void smtp_server_set_timeout(unsigned timeout_idle);
-
+void smtp_server_set_policy(const struct conf *c);
 /*
  * Stop: every session that is between commands is told 421 and closed;
  * the rest are closed when they reach that point. New connections are
@@ -58,8 +59,5 @@ void smtp_server_drain(void);
 
 /* Sessions in use. */
 size_t smtp_server_active(void);
-
-/* Free old TLS configurations that no session uses any more. */
-void smtp_server_collect(void);
 
 #endif

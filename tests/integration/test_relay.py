@@ -100,3 +100,28 @@ def test_names_and_certificates_in_namespace(workdir):
                        capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count("ok ") == 5, r.stdout
+
+
+def test_sighup_reloads_relay_credentials(run_postlet, workdir):
+    """A provider password changed on the router takes effect on SIGHUP."""
+    import signal
+
+    port = free_port()
+    with Upstream(port, "smtps", PKI) as up:
+        path = os.path.join(workdir, "relay-credentials")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("%s:old password\n" % RELAY_USER)
+        sub, imp = free_port(), free_port()
+        p = run_postlet(base_config(sub, imp, relay="smtps://127.0.0.1:%d" %
+                                    port) + [
+            "relay_credentials %s" % path,
+            "relay_pin %s" % pin_of(PKI + "/server.pem")])
+        code, msg = submit(imp)
+        assert code == 451 and msg.startswith(b"4.7.0"), msg
+        credentials(workdir)
+        p.signal(signal.SIGHUP)
+        p.wait_log("reload result=ok")
+        code, msg = submit(imp)
+        assert code == 250, msg
+        assert up.recorder.wait()["auth"]

@@ -118,3 +118,21 @@ def test_sighup_reloads_users(run_postlet, workdir):
     p.signal(signal.SIGHUP)
     line = p.wait_log("result=refused")
     assert users + ":2:" in line, line
+
+
+def test_sighup_applies_limits(run_postlet):
+    sub, imp = free_port(), free_port()
+    p = run_postlet(base_config(sub, imp))
+    ctx = tls_context(PKI + "/ca.pem")
+    c = smtplib.SMTP_SSL("127.0.0.1", imp, timeout=20, context=ctx)
+    c.ehlo("a.test")
+    assert c.esmtp_features["size"] == "26214400"
+    c.quit()
+    with open(p.conf, "a") as f:
+        f.write("max_message_size 2000\n")
+    p.signal(signal.SIGHUP)
+    p.wait_log("reload result=ok")
+    c = smtplib.SMTP_SSL("127.0.0.1", imp, timeout=20, context=ctx)
+    c.ehlo("a.test")
+    assert c.esmtp_features["size"] == "2000"
+    c.quit()
