@@ -48,16 +48,21 @@ def session(p):
     return s, r
 
 
+def start_data(s, r, mail_params=b""):
+    """MAIL, one RCPT and DATA, each accepted: the message may follow."""
+    s.sendall(b"MAIL FROM:<alice@example.test>" + mail_params +
+              b"\r\nRCPT TO:<b@x.test>\r\nDATA\r\n")
+    r.expect("250 ")
+    r.expect("250 ")
+    r.expect("354 ")
+
+
 def test_size_declared_and_actual(limited):
     p = limited("max_message_size 2000")
     s, r = session(p)
     s.sendall(b"MAIL FROM:<alice@example.test> SIZE=5000\r\n")
     r.expect("552 5.3.4")
-    s.sendall(b"MAIL FROM:<alice@example.test>\r\nRCPT TO:<b@x.test>\r\n"
-              b"DATA\r\n")
-    r.expect("250 ")
-    r.expect("250 ")
-    r.expect("354 ")
+    start_data(s, r)
     s.sendall(b"From: alice@example.test\r\n\r\n" +
               (b"x" * 70 + b"\r\n") * 60 + b".\r\n")
     r.expect("552 5.3.4")
@@ -70,11 +75,7 @@ def test_size_declared_and_actual(limited):
 def test_overlong_line_refused(limited):
     p = limited()
     s, r = session(p)
-    s.sendall(b"MAIL FROM:<alice@example.test>\r\nRCPT TO:<b@x.test>\r\n"
-              b"DATA\r\n")
-    r.expect("250 ")
-    r.expect("250 ")
-    r.expect("354 ")
+    start_data(s, r)
     s.sendall(b"From: alice@example.test\r\n\r\n" + b"y" * 1200 +
               b"\r\n.\r\n")
     r.expect("554 5.6.0")
@@ -84,11 +85,7 @@ def test_overlong_line_refused(limited):
 def test_awkward_bytes_arrive_canonical(limited):
     p = limited()
     s, r = session(p)
-    s.sendall(b"MAIL FROM:<alice@example.test> BODY=8BITMIME\r\n"
-              b"RCPT TO:<b@x.test>\r\nDATA\r\n")
-    r.expect("250 ")
-    r.expect("250 ")
-    r.expect("354 ")
+    start_data(s, r, b" BODY=8BITMIME")
     # Bare LF and CR, a stuffed dot, 8-bit bytes, and "\n.\n", which
     # must not end the message (SMTP smuggling).
     s.sendall(b"From: alice@example.test\r\nSubject: bytes\r\n\r\n"
