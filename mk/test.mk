@@ -124,11 +124,12 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-isystem $(LWIP_DIR)/src/include -isystem $(BEARSSL_DIR)/inc
 fuzz_conf_SRCS = $(wildcard src/conf/*.c) src/log.c src/file.c
 fuzz_command_SRCS = src/smtp/linebuf.c src/smtp/commands.c src/smtp/path.c \
-	src/smtp/sasl.c
+	src/smtp/sasl.c src/base64.c src/wipe.c
 fuzz_srv_SRCS = board/linux/resolve_srv.c
 fuzz_msg_SRCS = $(wildcard src/msg/*.c)
 fuzz_reply_SRCS = src/relay/reply.c src/relay/caps.c
 fuzz_users_SRCS = src/auth/users.c src/auth/shacrypt.c src/dname.c src/file.c \
+	src/wipe.c \
 	$(B)/test/unit/libbearssl.a
 FUZZERS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 

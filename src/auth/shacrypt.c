@@ -13,6 +13,7 @@
 #include "bearssl_hash.h"
 
 #include "auth/shacrypt.h"
+#include "wipe.h"
 
 static const char itoa64[] =
 	"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -118,15 +119,6 @@ add_repeated(
 	for (; total > dlen; total -= dlen)
 		(*h)->update(h, d, dlen);
 	(*h)->update(h, d, total);
-}
-
-static void
-wipe(void *p, size_t len)
-{
-	volatile unsigned char *v = p;
-
-	while (len-- > 0)
-		*v++ = 0;
 }
 
 /* Steps 1 to 12: the digest A that the rounds start from. */

@@ -12,11 +12,13 @@
 #include "lwip/altcp.h"
 #include "lwip/pbuf.h"
 
+#include "base64.h"
 #include "board.h"
 #include "log.h"
 #include "relay/relay.h"
 #include "relay/relay_priv.h"
 #include "relay/sasl.h"
+#include "wipe.h"
 
 enum cmd_kind {
 	CMD_GREETING, /* no bytes: the 220 the upstream opens with */
@@ -89,16 +91,6 @@ static const struct {
 static const char mask_text[] = "********";
 #define MASK_ALL 0
 #define MASK_NONE 0xffffu
-
-/* memset that the compiler may not drop as a dead store. */
-static void
-wipe(void *p, size_t len)
-{
-	volatile unsigned char *v = p;
-
-	while (len-- > 0)
-		*v++ = 0;
-}
 
 void
 relay_queue_clear(struct relay *r)
@@ -428,7 +420,8 @@ login_answer(struct relay *r, enum cmd_kind kind, const char *value)
 		auth_rejected(r);
 		return;
 	}
-	relay_base64(b64, sizeof(b64), value, strlen(value));
+	base64_encode(
+		(const unsigned char *)value, strlen(value), b64, sizeof(b64));
 	cmd_push(r, kind, MASK_ALL, "%s", b64);
 	wipe(b64, sizeof(b64));
 	pump(r);

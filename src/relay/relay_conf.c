@@ -12,6 +12,7 @@
 #include "dname.h"
 #include "relay/relay_conf.h"
 #include "tls/tls.h"
+#include "wipe.h"
 
 static const struct {
 	const char *scheme;
@@ -238,16 +239,6 @@ relay_conf_url(struct relay_conf *rc, const char *url, char *err, size_t errlen)
 			"smtp+plain is only for a loopback address "
 			"(127.0.0.0/8 or [::1]); use smtps:// or smtp://");
 	return 0;
-}
-
-/* memset that the compiler may not drop as a dead store. */
-static void
-wipe(void *p, size_t len)
-{
-	volatile unsigned char *v = p;
-
-	while (len-- > 0)
-		*v++ = 0;
 }
 
 void

@@ -12,6 +12,7 @@
 #include "board.h"
 #include "log.h"
 #include "smtp/session.h"
+#include "wipe.h"
 
 /* "Username:" and "Password:" in base64, the prompts LOGIN clients expect */
 #define PROMPT_USER "334 VXNlcm5hbWU6"
@@ -21,7 +22,7 @@ static void
 auth_done(struct session *s)
 {
 	s->mech = MECH_NONE;
-	memset(s->login_name, 0, sizeof(s->login_name));
+	wipe(s->login_name, sizeof(s->login_name));
 	s->login_namelen = 0;
 	if (s->state == STATE_AUTH)
 		session_enter_state(s, STATE_READY);
@@ -196,7 +197,7 @@ login_response(struct session *s, const char *b64, size_t len)
 		return;
 	}
 	auth_verify(s, s->login_name, s->login_namelen, pass, passlen);
-	memset(pass, 0, sizeof(pass));
+	wipe(pass, sizeof(pass));
 }
 
 void

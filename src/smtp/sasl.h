@@ -1,6 +1,6 @@
 /*
- * SASL pieces of SMTP AUTH (RFC 4954) that postlet speaks: base64 and
- * the PLAIN (RFC 4616) and LOGIN mechanisms. Pure decoding, no policy.
+ * SASL pieces of SMTP AUTH (RFC 4954) that postlet's server speaks: the
+ * PLAIN (RFC 4616) and LOGIN mechanisms. Pure decoding, no policy.
  */
 #ifndef POSTLET_SMTP_SASL_H
 #define POSTLET_SMTP_SASL_H
@@ -11,21 +11,6 @@
 #define SASL_LINE_MAX 12288
 #define SASL_NAME_MAX 255
 #define SASL_PASS_MAX 255
-
-/*
- * Decode base64 (RFC 4648 4, padding required, no white space) from
- * in[0..len) into out. Returns the decoded length, or -1 if in is not
- * base64 or would not fit in outcap.
- */
-long
-base64_decode(const char *in, size_t len, unsigned char *out, size_t outcap);
-
-/*
- * Encode in[0..len) into out as NUL-terminated base64. Returns the
- * length, or -1 if it would not fit in outcap (NUL included).
- */
-long
-base64_encode(const unsigned char *in, size_t len, char *out, size_t outcap);
 
 struct sasl_creds {
 	char name[SASL_NAME_MAX + 1];

@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 
+#include "base64.h"
 #include "smtp/sasl.h"
 
 /* RFC 4648 10 test vectors. */
