@@ -123,15 +123,8 @@ relay_load(const struct conf *nc, struct tls_client_config **tls, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (nc->relay[0] == '\0') {
-		snprintf(err, errlen, "%s: no 'relay' directive", d.path);
-	} else if (relay_conf_make(rc, nc->relay, nc->relay_credentials,
-			   nc->relay_ca, nc->relay_pin, err, errlen) == 0 &&
-		(rc->tls == RELAY_TLS_NONE ||
-			relay_conf_tls(rc, tls, err, errlen) == 0)) {
+	if (main_relay_load(nc, d.path, rc, tls, err, errlen) == EXIT_OK)
 		return rc;
-	}
-	relay_conf_wipe(rc);
 	free(rc);
 	return NULL;
 }

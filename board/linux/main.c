@@ -66,30 +66,40 @@ main_conf_load(struct conf *c, const char *path)
 }
 
 int
-main_relay_setup(const struct conf *c, const char *path, struct relay_conf *rc,
-	struct tls_client_config **tls)
+main_relay_load(const struct conf *c, const char *path, struct relay_conf *rc,
+	struct tls_client_config **tls, char *err, size_t errlen)
 {
-	char err[CONF_ERROR_MAX];
-
 	*tls = NULL;
 	if (c->relay[0] == '\0') {
-		fprintf(stderr,
-			"postlet: %s: no 'relay' directive: postlet "
-			"has nowhere to send mail\n",
+		snprintf(err, errlen,
+			"%s: no 'relay' directive: postlet has nowhere to "
+			"send mail",
 			path);
 		return EXIT_CONFIG;
 	}
 	if (relay_conf_make(rc, c->relay, c->relay_credentials, c->relay_ca,
-		    c->relay_pin, err, sizeof(err)) != 0) {
-		fprintf(stderr, "postlet: %s\n", err);
+		    c->relay_pin, err, errlen) != 0) {
+		relay_conf_wipe(rc);
 		return EXIT_CONFIG;
 	}
 	if (rc->tls != RELAY_TLS_NONE &&
-		relay_conf_tls(rc, tls, err, sizeof(err)) != 0) {
-		fprintf(stderr, "postlet: %s\n", err);
+		relay_conf_tls(rc, tls, err, errlen) != 0) {
+		relay_conf_wipe(rc);
 		return EXIT_TLS;
 	}
 	return EXIT_OK;
+}
+
+int
+main_relay_setup(const struct conf *c, const char *path, struct relay_conf *rc,
+	struct tls_client_config **tls)
+{
+	char err[CONF_ERROR_MAX];
+	int status = main_relay_load(c, path, rc, tls, err, sizeof(err));
+
+	if (status != EXIT_OK)
+		fprintf(stderr, "postlet: %s\n", err);
+	return status;
 }
 
 int

@@ -24,9 +24,13 @@ struct tls_client_config;
 
 /*
  * The upstream: where it is, its credentials, how to verify it, from the
- * relay directives of c (read from path). Prints the reason and returns
- * an exit status; *tls is NULL only for a plaintext loopback upstream.
+ * relay directives of c (read from path). Returns an exit status, with
+ * the reason in err; *tls is NULL only for a plaintext loopback upstream.
+ * main_relay_setup prints the reason instead, for start-up.
  */
+int
+main_relay_load(const struct conf *c, const char *path, struct relay_conf *rc,
+	struct tls_client_config **tls, char *err, size_t errlen);
 int main_relay_setup(const struct conf *c, const char *path,
 	struct relay_conf *rc, struct tls_client_config **tls);
 

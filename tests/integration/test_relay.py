@@ -125,3 +125,10 @@ def test_sighup_reloads_relay_credentials(run_postlet, workdir):
         code, msg = submit(imp)
         assert code == 250, msg
         assert up.recorder.wait()["auth"]
+        # A credentials file others can read is refused on reload too,
+        # with the reason, and the working settings stay.
+        os.chmod(path, 0o644)
+        p.signal(signal.SIGHUP)
+        line = p.wait_log("result=refused")
+        assert "chmod" in line, line
+        assert submit(imp)[0] == 250
