@@ -62,7 +62,7 @@ relay_tls_text(const struct relay_conf *rc)
 }
 
 static void
-describe_relay(const struct conf *c, const struct relay_conf *rc)
+describe_relay(const struct relay_conf *rc)
 {
 	if (rc->srv)
 		printf("relay %s: found by SRV records (RFC 6186), "
@@ -75,7 +75,6 @@ describe_relay(const struct conf *c, const struct relay_conf *rc)
 		rc->has_credentials
 			? "logs in with the user in relay_credentials"
 			: "does not log in (no relay_credentials)");
-	(void)c;
 }
 
 /*
@@ -138,7 +137,7 @@ check_main(const char *path)
 	printf("%s: ok\n", path);
 	describe(&c, text);
 	printf("users %s: %zu users\n", c.users, users_count(users));
-	describe_relay(&c, &rc);
+	describe_relay(&rc);
 	describe_srv(&c);
 	tls_server_config_free(tls);
 	if (relay_tls != NULL)

@@ -309,7 +309,8 @@ discard_input(struct session *s)
 	if (n > 0 && s->pcb != NULL)
 		altcp_recved(s->pcb, (u16_t)n);
 	linebuf_next(&s->lb);
-	if (n + partial > 0)
+	/* After QUIT or a final error the rest is just not wanted. */
+	if (n + partial > 0 && s->state == STATE_STARTTLS)
 		log_event(LOG_LEVEL_WARNING, s->id, "discard",
 			"bytes=%zu reason=pipelined-after-starttls",
 			n + partial);

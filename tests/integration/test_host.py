@@ -207,3 +207,16 @@ def test_sighup_reload(run_postlet, workdir, ca):
     r.expect("250 2.0.0")
     s.sendall(b"QUIT\r\n")
     r.expect("221 ")
+
+
+def test_bytes_after_quit_are_not_called_injection(host_postlet, ca):
+    """Only plaintext behind STARTTLS is an injection attempt; what a
+    client sends after QUIT is merely dropped."""
+    p = host_postlet
+    s = connect("127.0.0.1", p.submission)
+    r = Lines(s)
+    r.expect("220 ")
+    s.sendall(b"QUIT\r\nNOOP\r\n")
+    r.expect("221 ")
+    p.wait_log("disconnect reason=quit")
+    assert "reason=pipelined-after-starttls" not in p.text()
