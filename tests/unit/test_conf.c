@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "conf/conf.h"
+#include "testfile.h"
 #include "log.h"
 
 #define NAME "t.conf"
@@ -680,13 +681,8 @@ static char *
 temp_file(const void *s, size_t n)
 {
 	static char path[64];
-	int fd;
 
-	snprintf(path, sizeof(path), "/tmp/test_conf.XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, n), (ssize_t)n);
-	close(fd);
+	testfile_make(path, sizeof(path), s, n, 0600);
 	return path;
 }
 

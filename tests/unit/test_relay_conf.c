@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "relay/relay_conf.h"
+#include "testfile.h"
 #include "tls/tls.h"
 
 #define PKI(f) PKI_DIR "/" f
@@ -115,15 +116,7 @@ test_url_errors(void **state)
 static void
 file_make(char *path, size_t len, const char *bytes, mode_t mode)
 {
-	int fd;
-
-	snprintf(path, len, "/tmp/postlet-relay-cred-XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(
-		write(fd, bytes, strlen(bytes)), (ssize_t)strlen(bytes));
-	assert_int_equal(fchmod(fd, mode), 0);
-	close(fd);
+	testfile_make(path, len, bytes, strlen(bytes), mode);
 }
 
 static void

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "auth/users.h"
+#include "testfile.h"
 
 #define NAME "t.users"
 
@@ -609,14 +610,8 @@ static char *
 temp_file(const char *s)
 {
 	static char path[64];
-	size_t n = strlen(s);
-	int fd;
 
-	snprintf(path, sizeof(path), "/tmp/test_users.XXXXXX");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, n), (ssize_t)n);
-	close(fd);
+	testfile_make(path, sizeof(path), s, strlen(s), 0600);
 	return path;
 }
 
