@@ -57,7 +57,6 @@ ehlo(struct session *s, const char *args)
 	/* RFC 5321 4.1.4: EHLO ends any transaction, like RSET. */
 	session_transaction_reset(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", args);
-	s->esmtp = 1;
 	session_enter_state(s, STATE_READY);
 	session_reply(s, "250-%s", session_hostname());
 	session_reply(s, "250-PIPELINING");
@@ -77,7 +76,6 @@ helo(struct session *s, const char *args)
 {
 	session_transaction_reset(s);
 	snprintf(s->helo, sizeof(s->helo), "%s", args);
-	s->esmtp = 0;
 	session_enter_state(s, STATE_READY);
 	session_reply(s, "250 %s", session_hostname());
 }

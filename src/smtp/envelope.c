@@ -128,9 +128,7 @@ smtp_mail(struct session *s, const char *args)
 			s->from.addr);
 		return;
 	}
-	s->rcpt_tried = 0;
-	s->rcpt_ok = 0;
-	s->rcpt_first[0] = '\0';
+	/* The envelope counts are clear: MAIL comes only after a reset. */
 	smtp_proxy_mail(s);
 }
 

@@ -656,7 +656,7 @@ on_handshake(void *arg, struct altcp_pcb *pcb, err_t err)
 		greet(s);
 	} else {
 		/* RFC 3207 4.2: forget what the client said before TLS. */
-		s->esmtp = 0;
+		s->helo[0] = '\0';
 		session_enter_state(s, STATE_GREETED);
 	}
 	session_process(s);

@@ -65,7 +65,6 @@ struct session {
 	char id[9];
 	enum conf_tls_mode mode;
 	int tls_active;
-	int esmtp;
 	unsigned commands;
 	uint32_t last_activity;
 	const char *close_reason;
