@@ -222,3 +222,49 @@ def test_swaks(msa):
     got = msa.upstream.recorder.wait()
     assert got["from"] == "bob@example.test"
     assert b"from swaks" in got["data"]
+
+
+def test_8bit_message_and_upstream_without_8bitmime(run_postlet):
+    """An upstream that lacks 8BITMIME: a client announcing BODY=8BITMIME
+    hears so at MAIL, and nothing reaches the upstream."""
+    import socket
+    import threading
+
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    lsock.settimeout(20)
+    heard = []
+
+    def seven_bit_upstream():
+        conn, _ = lsock.accept()
+        f = conn.makefile("rwb")
+        try:
+            f.write(b"220 old.test ESMTP\r\n")
+            f.flush()
+            for line in f:
+                heard.append(line)
+                if line.upper().startswith(b"EHLO"):
+                    f.write(b"250-old.test\r\n250 PIPELINING\r\n")
+                else:
+                    f.write(b"250 ok\r\n")
+                f.flush()
+        except OSError:
+            pass  # postlet drops the connection when its session ends
+        conn.close()
+
+    t = threading.Thread(target=seven_bit_upstream, daemon=True)
+    t.start()
+    sub, imp = free_port(), free_port()
+    p = run_postlet(base_config(
+        sub, imp, relay="smtp+plain://127.0.0.1:%d" %
+        lsock.getsockname()[1]))
+    c = smtplib.SMTP_SSL("127.0.0.1", imp, timeout=20,
+                         context=tls_context(CA))
+    c.login("alice", PASSWORDS["alice"])
+    code, msg = c.mail("alice@example.test", ["BODY=8BITMIME"])
+    assert code == 554 and msg.startswith(b"5.6.3"), (code, msg)
+    c.quit()
+    assert any(l.upper().startswith(b"EHLO") for l in heard), heard
+    assert not any(l.upper().startswith(b"MAIL") for l in heard), heard
+    lsock.close()
